@@ -1,0 +1,137 @@
+"""The route x role matrix: every route of the URL configuration, every role, one expected answer.
+
+Adding a route without its row here fails `test_every_route_has_a_row`.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from uphold.accounts.services import make_invitation
+from uphold.processes.models import Membership, Process
+
+from .conftest import ROLES, database_state
+
+MEMBERS = ["survivor", "support", "contact", "community", "respondent"]
+
+
+def expect(default: int, **by_role: int) -> dict[str, int]:
+    """One expected status per role: `default`, except where a role is named."""
+    groups = {"members": MEMBERS, "group": ["support", "contact"]}
+    row = dict.fromkeys(ROLES, default)
+    for name, status in by_role.items():
+        for role in groups.get(name, [name]):
+            row[role] = status
+    return row
+
+
+# Logged in but not allowed: 403. Not a member of that process (admins never are): 404.
+PROCESS_PAGE = expect(404, anonymous=302, members=200)
+GROUP_ONLY = expect(404, anonymous=302, members=403, group=200)
+ADMIN_ONLY = expect(403, anonymous=302, admin=200)
+
+MATRIX: dict[str, dict[str, dict[str, int]]] = {
+    "home": {"GET": expect(200, anonymous=302)},
+    "login": {"GET": expect(302, anonymous=200)},
+    "logout": {"GET": expect(405), "POST": expect(302)},
+    "leave": {"GET": expect(405), "POST": expect(302)},
+    "set_language": {"GET": expect(302), "POST": expect(302)},
+    "invite": {"GET": expect(200)},
+    "password": {"GET": expect(200, anonymous=302)},
+    "reauth": {"GET": expect(200, anonymous=302)},
+    "admin-accounts": {"GET": ADMIN_ONLY},
+    "admin-account-active": {
+        "GET": expect(403, anonymous=302, admin=405),
+        "POST": expect(403, anonymous=302, admin=302),
+    },
+    "admin-account-unlock": {
+        "GET": expect(403, anonymous=302, admin=405),
+        "POST": expect(403, anonymous=302, admin=302),
+    },
+    "admin-health": {"GET": ADMIN_ONLY},
+    "process-start": {"GET": expect(200, anonymous=302, admin=403)},
+    "process": {"GET": PROCESS_PAGE},
+    "members": {"GET": GROUP_ONLY},
+    "member-invite": {"GET": GROUP_ONLY},
+    "member-remove": {
+        "GET": expect(404, anonymous=302, members=403, group=405),
+        "POST": GROUP_ONLY | {"support": 302, "contact": 302},
+    },
+}
+
+
+def route_names() -> list[str]:
+    def walk(patterns) -> list[str]:
+        names = []
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                names += walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern):
+                names.append(pattern.name)
+        return names
+
+    return walk(get_resolver().url_patterns)
+
+
+def url_for(name: str, accounts) -> str:
+    """Arguments point at kestrel's objects: the community member, a fresh invitation."""
+    community = Membership.objects.get(process__code="kestrel", role="community")
+    params = {
+        "code": "kestrel",
+        "token": make_invitation(
+            None, process=Process.objects.get(code="kestrel"), role="community"
+        )[1],
+        "user_id": community.user_id,
+        "member_id": community.pk,
+    }
+    pattern = next(p for p in get_resolver().url_patterns if p.name == name)
+    wanted = pattern.pattern.regex.groupindex
+    return reverse(name, kwargs={k: v for k, v in params.items() if k in wanted})
+
+
+CASES = [
+    (name, method, role, status)
+    for name, methods in MATRIX.items()
+    for method, row in methods.items()
+    for role, status in row.items()
+]
+
+
+def test_every_route_has_a_row():
+    names = route_names()
+    assert None not in names, "every route needs a name"
+    assert set(names) == set(MATRIX), f"rows missing: {set(names) - set(MATRIX)}"
+    for name, methods in MATRIX.items():
+        assert "GET" in methods, name
+        for row in methods.values():
+            assert set(row) == set(ROLES), name
+
+
+def test_every_view_goes_through_the_permission_function():
+    for pattern in get_resolver().url_patterns:
+        assert getattr(pattern.callback, "uphold_access", None), f"{pattern.name} is not guarded"
+
+
+@pytest.mark.parametrize(("name", "method", "role", "status"), CASES)
+def test_route_answers_role(name, method, role, status, accounts, client_for):
+    client = client_for(role)
+    url = url_for(name, accounts)
+    before = database_state()
+    response = client.generic(method, url)
+    assert response.status_code == status, f"{method} {url} as {role}"
+    if method == "GET":
+        assert database_state() == before, f"GET {url} as {role} changed the database"
+
+
+@pytest.mark.parametrize("role", ["support", "contact", "survivor", "community", "respondent"])
+def test_ids_from_another_process_give_404(role, accounts, client_for):
+    other = Membership.objects.get(process__code="heron")
+    url = reverse("member-remove", kwargs={"code": "kestrel", "member_id": other.pk})
+    expected = 404 if role in {"support", "contact"} else 403
+    client = client_for(role)
+    before = database_state()
+    assert client.post(url).status_code == expected
+    assert database_state() == before
+
+
+def matrix_size() -> tuple[int, int, int]:
+    return len(MATRIX), len(ROLES), len(CASES)

@@ -1,0 +1,94 @@
+"""Forms for logging in, joining by invitation, re-authenticating and inviting."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+username_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$",
+    _("Use 2 to 40 letters, digits, dots, hyphens or underscores."),
+)
+
+
+class CodeField(forms.CharField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("label", _("Code from your authenticator app"))
+        super().__init__(
+            min_length=6,
+            max_length=6,
+            validators=[RegexValidator(r"^\d{6}$", _("Enter the six digits the app shows."))],
+            widget=forms.TextInput(
+                attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
+            ),
+            **kwargs,
+        )
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = CodeField()
+
+
+class ReauthForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = CodeField()
+
+
+class NewAccountForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=40,
+        validators=[username_validator],
+        help_text=_("A name others in the process will see. It need not be your real name."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        help_text=_("At least 12 characters. A few unrelated words work well."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    code = CodeField()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        one, two = data.get("password1"), data.get("password2")
+        if one and two and one != two:
+            self.add_error("password2", _("The two passwords differ."))
+        elif one:
+            try:
+                password_validation.validate_password(one)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class InviteAccountForm(forms.Form):
+    site_admin = forms.BooleanField(
+        label=_("This person will also run the server (site admin)"), required=False
+    )

@@ -1,0 +1,232 @@
+"""Every write to accounts: invitations, enrolment, login, passwords, disabling."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth.signals import user_login_failed
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp import login as otp_login
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
+
+from uphold.lib.middleware import LOGIN_AT
+from uphold.processes.permissions import authorize
+
+from .models import Invitation, User, hash_token
+
+REAUTH_AT = "uphold_reauth_at"
+
+
+class InvitationError(Exception):
+    """The link cannot be used; the message says why, in the user's language."""
+
+
+def new_totp_key() -> str:
+    return random_hex(20)
+
+
+def totp_code(key_hex: str) -> str:
+    """The code an authenticator app shows now for this key (demo page and tests)."""
+    return f"{TOTP(bytes.fromhex(key_hex)).token():06d}"
+
+
+def acting_as(user: User) -> User:
+    """A user authenticated outside a web request acts with the rights of a 2FA login.
+
+    For the CLI after the member's password, and for the demo and the generator acting as
+    the accounts they have just created.
+    """
+    user.is_verified = lambda: True
+    return user
+
+
+def make_invitation(
+    actor: User | None, *, site_admin: bool = False, process=None, role: str = ""
+) -> tuple[Invitation, str]:
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        token_hash=hash_token(token),
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.UPHOLD_INVITE_DAYS),
+        site_admin=site_admin,
+        process=process,
+        role=role,
+    )
+    return invitation, token
+
+
+def invite_account(actor: User, *, site_admin: bool = False) -> tuple[Invitation, str]:
+    """A site admin invites someone to have an account (no process yet)."""
+    authorize(actor, "admin.accounts")
+    return make_invitation(actor, site_admin=site_admin)
+
+
+def find_invitation(token: str, *, lock: bool = False) -> Invitation:
+    query = Invitation.objects.select_related("process")
+    if lock:
+        query = query.select_for_update()
+    invitation = query.filter(token_hash=hash_token(token)).first()
+    if invitation is None:
+        raise InvitationError(_("This invitation link is not valid. Ask for a new one."))
+    if invitation.used_at:
+        raise InvitationError(_("This invitation link has already been used."))
+    if invitation.expired:
+        raise InvitationError(_("This invitation link has expired. Ask for a new one."))
+    return invitation
+
+
+def _mark_used(invitation: Invitation, user: User) -> None:
+    invitation.used_at = timezone.now()
+    invitation.used_by = user
+    invitation.save(update_fields=["used_at", "used_by"])
+
+
+def create_user(
+    username: str,
+    password: str,
+    *,
+    site_admin: bool = False,
+    language: str = "en",
+    totp_key: str | None = None,
+) -> tuple[User, TOTPDevice]:
+    """An account with a confirmed authenticator; used by enrolment, the CLI and the demo."""
+    with transaction.atomic():
+        user = User.objects.create_user(
+            username=username, password=password, is_site_admin=site_admin, language=language
+        )
+        device = TOTPDevice.objects.create(
+            user=user, name="authenticator", key=totp_key or new_totp_key(), confirmed=True
+        )
+    return user, device
+
+
+def accept_with_new_account(
+    token: str, *, username: str, password: str, language: str, totp_key: str, code: str
+) -> User:
+    """Creates the account, its authenticator and any membership, all or nothing."""
+    from uphold.processes.services import add_member
+
+    with transaction.atomic():
+        invitation = find_invitation(token, lock=True)
+        if User.objects.filter(username__iexact=username).exists():
+            raise InvitationError(_("That username is taken. Choose another."))
+        user, device = create_user(
+            username,
+            password,
+            site_admin=invitation.site_admin,
+            language=language,
+            totp_key=totp_key,
+        )
+        if not device.verify_token(code):  # also spends the code: it cannot log in again
+            raise InvitationError(_("That code does not match. Check your authenticator app."))
+        if invitation.process:
+            add_member(invitation.process, user, invitation.role)
+        _mark_used(invitation, user)
+    return user
+
+
+def accept_as_member(user: User, token: str):
+    """A logged-in user joins the invitation's process."""
+    from uphold.processes.services import add_member
+
+    authorize(user, "account.use")
+    with transaction.atomic():
+        invitation = find_invitation(token, lock=True)
+        if invitation.process is None or user.is_site_admin:
+            raise InvitationError(_("This invitation is for a new account. Log out first."))
+        if invitation.process.memberships.filter(user=user).exists():
+            raise InvitationError(_("You are already a member of this process."))
+        membership = add_member(invitation.process, user, invitation.role)
+        _mark_used(invitation, user)
+    return membership
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    locked: bool = False
+
+
+def log_in(request: HttpRequest, username: str, password: str, code: str) -> LoginResult:
+    """Password and authenticator code together; a failure of either counts toward the lock."""
+    from django.contrib.auth import login
+
+    user = authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        return LoginResult(None, locked=True)
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first() if user else None
+    if user is None or device is None or not device.verify_token(code):
+        if user is not None:
+            user_login_failed.send(
+                sender=__name__, credentials={"username": username}, request=request
+            )
+            locked = AxesProxyHandler.is_locked(request, {"username": username})
+            return LoginResult(None, locked=locked)
+        return LoginResult(None)
+    login(request, user)  # a new session id
+    otp_login(request, device)
+    now = timezone.now().isoformat()
+    request.session[LOGIN_AT] = now
+    request.session[REAUTH_AT] = now
+    return LoginResult(user)
+
+
+def reauthenticate(request: HttpRequest, password: str, code: str) -> bool:
+    user = request.user
+    device = request.user.otp_device
+    if not (user.check_password(password) and device and device.verify_token(code)):
+        user_login_failed.send(
+            sender=__name__, credentials={"username": user.username}, request=request
+        )
+        return False
+    request.session[REAUTH_AT] = timezone.now().isoformat()
+    return True
+
+
+def recently_authenticated(request: HttpRequest) -> bool:
+    at = request.session.get(REAUTH_AT)
+    if not at:
+        return False
+    age = timezone.now() - timezone.datetime.fromisoformat(at)
+    return age < timedelta(minutes=settings.UPHOLD_REAUTH_MINUTES)
+
+
+def change_password(request: HttpRequest, new_password: str) -> None:
+    """Ends every other session of this user; the current one stays logged in."""
+    user = request.user
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.session_generation += 1
+        user.save(update_fields=["password", "session_generation"])
+    update_session_auth_hash(request, user)
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """Disabling ends every session of that user at their next request."""
+    authorize(actor, "admin.accounts")
+    if user == actor:
+        raise ValueError(_("You cannot disable your own account."))
+    user.is_active = active
+    user.session_generation += 1
+    user.save(update_fields=["is_active", "session_generation"])
+
+
+def unlock(actor: User, user: User) -> None:
+    authorize(actor, "admin.accounts")
+    axes_reset(username=user.username)
+
+
+def is_locked(user: User) -> bool:
+    # The lock is by username alone, so any request object will do for axes' signature.
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    return AxesProxyHandler.is_locked(request, {"username": user.username})

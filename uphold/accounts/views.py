@@ -1,0 +1,265 @@
+"""Logging in and out, joining by invitation, passwords, re-authentication, site admin pages."""
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from uphold.processes.models import Process
+from uphold.processes.permissions import is_verified
+from uphold.web import demo
+from uphold.web.access import account_view, public_view
+
+from . import services
+from .forms import InviteAccountForm, LoginForm, NewAccountForm, ReauthForm
+from .models import User, hash_token
+from .qr import svg_data_uri
+
+ENROL_SALT = "uphold.enrol"
+
+
+def _safe_next(request: HttpRequest, default: str = "home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=False):
+        return target
+    from django.urls import reverse
+
+    return reverse(default)
+
+
+@public_view
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if is_verified(request.user):
+        return redirect(_safe_next(request))
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        result = services.log_in(request, data["username"], data["password"], data["code"])
+        if result.locked:
+            return render(request, "accounts/locked.html", status=429)
+        if result.user:
+            return redirect(_safe_next(request))
+        form.add_error(None, _("That username, password or code is wrong."))
+    return render(
+        request,
+        "accounts/login.html",
+        {
+            "form": form,
+            "next": request.GET.get("next", ""),
+            "demo_accounts": demo.accounts_for(request),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@public_view
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, _("You are logged out."))
+    return redirect("login")
+
+
+@public_view
+@require_POST
+def leave_view(request: HttpRequest) -> HttpResponse:
+    """Leave quickly: end the session and show a neutral site."""
+    from django.conf import settings
+
+    logout(request)
+    return redirect(settings.UPHOLD_LEAVE_URL)
+
+
+@public_view
+@require_http_methods(["GET", "POST"])
+def invite_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.find_invitation(token)
+    except services.InvitationError as error:
+        return render(request, "accounts/invite_invalid.html", {"error": error}, status=404)
+    if is_verified(request.user):
+        return _join_as_member(request, token, invitation)
+    return _join_with_new_account(request, token, invitation)
+
+
+def _join_as_member(request: HttpRequest, token: str, invitation) -> HttpResponse:
+    error = None
+    if request.method == "POST":
+        try:
+            membership = services.accept_as_member(request.user, token)
+        except (services.InvitationError, ValidationError) as exc:
+            error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        else:
+            messages.success(request, _("You have joined the process."))
+            return redirect("process", code=membership.process.code)
+    return render(
+        request,
+        "accounts/invite_join.html",
+        {"invitation": invitation, "error": error},
+        status=400 if error else 200,
+    )
+
+
+def _join_with_new_account(request: HttpRequest, token: str, invitation) -> HttpResponse:
+    """One form, one transaction: account, authenticator and membership, or nothing at all.
+
+    The authenticator key travels signed in the form, so showing the page stores nothing.
+    """
+    salt = f"{ENROL_SALT}:{hash_token(token)}"
+    form = NewAccountForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    key = None
+    if request.method == "POST":
+        try:
+            key = signing.loads(request.POST.get("enrolment", ""), salt=salt, max_age=3600)
+        except signing.BadSignature:
+            form.add_error(None, _("The set-up form is too old. Scan the new QR code."))
+        if key and form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.accept_with_new_account(
+                    token,
+                    username=data["username"],
+                    password=data["password1"],
+                    language=data["language"],
+                    totp_key=key,
+                    code=data["code"],
+                )
+            except services.InvitationError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, _("Your account %(name)s is ready. Log in.") % {"name": user.username}
+                )
+                return redirect("login")
+    key = key or services.new_totp_key()
+    uri = totp_uri(key, invitation)
+    return render(
+        request,
+        "accounts/invite_new.html",
+        {
+            "form": form,
+            "invitation": invitation,
+            "enrolment": signing.dumps(key, salt=salt),
+            "qr": svg_data_uri(uri),
+            "secret": _base32(key),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def totp_uri(key_hex: str, invitation) -> str:
+    """What the authenticator app stores: the issuer and the process code, never a name."""
+    import base64
+    from urllib.parse import quote, urlencode
+
+    label = f"Uphold:{invitation.process.code if invitation.process else 'account'}"
+    secret = base64.b32encode(bytes.fromhex(key_hex)).decode()
+    query = urlencode({"secret": secret, "issuer": "Uphold", "digits": 6, "period": 30})
+    return f"otpauth://totp/{quote(label)}?{query}"
+
+
+def _base32(key_hex: str) -> str:
+    import base64
+
+    raw = base64.b32encode(bytes.fromhex(key_hex)).decode()
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@account_view()
+@require_http_methods(["GET", "POST"])
+def password_view(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.change_password(request, form.cleaned_data["new_password1"])
+        messages.success(request, _("Your password is changed. Other sessions have ended."))
+        return redirect("home")
+    return render(
+        request, "accounts/password.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@account_view()
+@require_http_methods(["GET", "POST"])
+def reauth_view(request: HttpRequest) -> HttpResponse:
+    form = ReauthForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if services.reauthenticate(request, data["password"], data["code"]):
+            return redirect(_safe_next(request))
+        form.add_error(None, _("That password or code is wrong."))
+    return render(
+        request,
+        "accounts/reauth.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=400 if form.errors else 200,
+    )
+
+
+@account_view("admin.accounts", reauth=True)
+@require_http_methods(["GET", "POST"])
+def admin_accounts_view(request: HttpRequest) -> HttpResponse:
+    form = InviteAccountForm(request.POST or None)
+    link = None
+    if request.method == "POST" and form.is_valid():
+        _invitation, token = services.invite_account(
+            request.user, site_admin=form.cleaned_data["site_admin"]
+        )
+        link = request.build_absolute_uri(f"/invite/{token}/")
+        form = InviteAccountForm()
+    users = [
+        {"user": user, "locked": services.is_locked(user)}
+        for user in User.objects.order_by("username")
+    ]
+    return render(
+        request, "accounts/admin_accounts.html", {"form": form, "users": users, "link": link}
+    )
+
+
+@account_view("admin.accounts", reauth=True)
+@require_POST
+def admin_account_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=user_id)
+    active = request.POST.get("active") == "1"
+    try:
+        services.set_active(request.user, user, active)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            (_("%(name)s can log in again.") if active else _("%(name)s is disabled."))
+            % {"name": user.username},
+        )
+    return redirect("admin-accounts")
+
+
+@account_view("admin.accounts", reauth=True)
+@require_POST
+def admin_account_unlock_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=user_id)
+    services.unlock(request.user, user)
+    messages.success(request, _("%(name)s is unlocked.") % {"name": user.username})
+    return redirect("admin-accounts")
+
+
+@account_view("admin.health")
+@require_http_methods(["GET"])
+def admin_health_view(request: HttpRequest) -> HttpResponse:
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    health = {
+        "database": connection.vendor,
+        "pending_migrations": len(pending),
+        "accounts": User.objects.filter(is_active=True).count(),
+        "processes": Process.objects.count(),
+    }
+    return render(request, "accounts/admin_health.html", {"health": health})

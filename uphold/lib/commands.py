@@ -1,0 +1,25 @@
+"""A base for commands that read or write process content: they act as a member."""
+
+import getpass
+import os
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from uphold.accounts.models import User
+from uphold.accounts.services import acting_as
+
+
+class MemberCommand(BaseCommand):
+    """Adds --user; the password comes from UPHOLD_PASSWORD or a prompt."""
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--user", required=True, help="the member to act as")
+
+    def actor(self, username: str) -> User:
+        password = os.environ.get("UPHOLD_PASSWORD") or getpass.getpass(
+            f"Password for {username}: "
+        )
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None or not user.check_password(password):
+            raise CommandError("That username or password is wrong.")
+        return acting_as(user)

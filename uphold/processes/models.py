@@ -1,0 +1,67 @@
+"""Processes and who takes part in them, in which role."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    SURVIVOR = "survivor", _("survivor")
+    SUPPORT = "support", _("support group")
+    CONTACT = "contact", _("contact group")
+    COMMUNITY = "community", _("community group")
+    RESPONDENT = "respondent", _("person who did harm")
+
+
+class ProcessState(models.TextChoices):
+    ACTIVE = "active", _("active")
+    PAUSED = "paused", _("paused")
+    CLOSED = "closed", _("closed")
+
+
+code_validator = RegexValidator(
+    r"^[a-z][a-z0-9-]{2,39}$",
+    _("Use 3 to 40 lower-case letters, digits or hyphens, starting with a letter."),
+)
+
+
+class Process(models.Model):
+    """One accountability process. Its code name is in clear and must identify no one."""
+
+    code = models.CharField(_("code name"), max_length=40, unique=True, validators=[code_validator])
+    state = models.CharField(max_length=8, choices=ProcessState.choices, default="active")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Demo and generated processes; the generator refuses to run beside real ones.
+    is_sample = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Membership(models.Model):
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    # A survivor may choose to read the whole record; by default they are spared it.
+    survivor_full_access = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["process", "user"], name="one_role_per_process"),
+            models.CheckConstraint(
+                condition=models.Q(survivor_full_access=False) | models.Q(role="survivor"),
+                name="full_access_only_for_survivor",
+            ),
+        ]
+        ordering = ["role", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.process} as {self.role}"

@@ -1,0 +1,48 @@
+"""Sample processes for the demo and the generator, built only through the services."""
+
+import secrets
+
+from uphold.accounts.models import User
+from uphold.accounts.services import accept_as_member, acting_as, create_user
+
+from . import services
+from .models import Process, Role
+
+
+class RealDataPresent(Exception):
+    """The database holds real processes; sample data must never mix with them."""
+
+
+def refuse_beside_real_data() -> None:
+    if Process.objects.filter(is_sample=False).exists():
+        raise RealDataPresent(
+            "This database holds real processes; the demo and the generator refuse to run on it."
+        )
+
+
+def new_password(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def make_account(username: str, *, site_admin: bool = False) -> dict:
+    password = new_password(username)
+    _user, device = create_user(username, password, site_admin=site_admin)
+    return {"username": username, "password": password, "totp_key": device.key}
+
+
+def build_process(code: str, people: list[tuple[str, str]]) -> list[dict]:
+    """`people` is (username, role); the first, a support member, starts the process.
+
+    Everyone else joins by an invitation link, exactly as in the web interface.
+    """
+    (founder_name, founder_role), *others = people
+    if founder_role != Role.SUPPORT:
+        raise ValueError("the first person starts the process and must be in the support group")
+    accounts = [{**make_account(founder_name), "role": founder_role}]
+    founder = acting_as(User.objects.get(username=founder_name))
+    services.start_process(founder, code, founder_role, is_sample=True)
+    for username, role in others:
+        accounts.append({**make_account(username), "role": role})
+        _invitation, token = services.invite_member(founder, code, role)
+        accept_as_member(acting_as(User.objects.get(username=username)), token)
+    return accounts

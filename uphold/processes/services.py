@@ -1,0 +1,54 @@
+"""Every write to processes and memberships. Each one asks the permission function first."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from uphold.accounts.models import Invitation, User
+from uphold.accounts.services import make_invitation
+
+from .models import Membership, Process, Role, code_validator
+from .permissions import GROUP, authorize, may_invite
+
+
+def start_process(actor: User, code: str, role: str, *, is_sample: bool = False) -> Process:
+    """A support or contact member starts a process and becomes its first member."""
+    authorize(actor, "process.start")
+    if role not in GROUP:
+        raise ValidationError(_("Start a process as a member of the support or contact group."))
+    code_validator(code)
+    with transaction.atomic():
+        if Process.objects.filter(code=code).exists():
+            raise ValidationError(_("That code name is taken. Choose another."))
+        process = Process.objects.create(code=code, is_sample=is_sample)
+        add_member(process, actor, role)
+    return process
+
+
+def add_member(process: Process, user: User, role: str) -> Membership:
+    """Only called by services that have already checked who may add whom."""
+    if user.is_site_admin:
+        raise ValidationError(_("A site admin account cannot be a member of a process."))
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role."))
+    return Membership.objects.create(process=process, user=user, role=role)
+
+
+def invite_member(actor: User, process: Process | str, role: str) -> tuple[Invitation, str]:
+    membership = authorize(actor, "members.invite", process)
+    if not may_invite(membership, role):
+        raise PermissionDenied(_("Your role cannot invite someone in that role."))
+    return make_invitation(actor, process=membership.process, role=role)
+
+
+def remove_member(actor: User, process: Process | str, membership_id: int) -> None:
+    mine = authorize(actor, "members.remove", process)
+    target = Membership.objects.filter(process=mine.process, pk=membership_id).first()
+    if target is None:
+        raise Http404
+    if target == mine:
+        raise ValidationError(_("You cannot remove yourself."))
+    if not may_invite(mine, target.role):
+        raise PermissionDenied(_("Your role cannot remove someone in that role."))
+    target.delete()

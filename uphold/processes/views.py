@@ -1,0 +1,95 @@
+"""Process pages: the list, starting one, its overview and its members."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from uphold.web.access import account_view, process_view
+
+from . import queries, services
+from .forms import InviteMemberForm, StartProcessForm
+from .models import Membership
+from .permissions import INVITABLE, allowed
+
+
+@account_view("process.start")
+@require_http_methods(["GET", "POST"])
+def start_view(request: HttpRequest) -> HttpResponse:
+    form = StartProcessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            process = services.start_process(
+                request.user, form.cleaned_data["code"], form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            return redirect("process", code=process.code)
+    return render(
+        request, "processes/start.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@process_view("process.view")
+@require_GET
+def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return render(
+        request,
+        "processes/process.html",
+        {
+            "membership": membership,
+            "process": membership.process,
+            "can_see_members": allowed(membership, "members.view"),
+        },
+    )
+
+
+@process_view("members.view")
+@require_GET
+def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return render(
+        request,
+        "processes/members.html",
+        {
+            "membership": membership,
+            "process": membership.process,
+            "members": queries.members_of(membership.process),
+            "can_invite": allowed(membership, "members.invite"),
+            "removable": INVITABLE.get(membership.role, frozenset()),
+        },
+    )
+
+
+@process_view("members.invite", reauth=True)
+@require_http_methods(["GET", "POST"])
+def invite_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    roles = sorted(INVITABLE.get(membership.role, frozenset()))
+    form = InviteMemberForm(request.POST or None, roles=roles)
+    link = None
+    if request.method == "POST" and form.is_valid():
+        _invitation, token = services.invite_member(
+            request.user, membership.process, form.cleaned_data["role"]
+        )
+        link = request.build_absolute_uri(f"/invite/{token}/")
+    return render(
+        request,
+        "processes/invite.html",
+        {"membership": membership, "process": membership.process, "form": form, "link": link},
+        status=400 if form.errors else 200,
+    )
+
+
+@process_view("members.remove")
+@require_POST
+def remove_view(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
+    try:
+        services.remove_member(request.user, membership.process, member_id)
+    except (ValidationError, PermissionDenied) as error:
+        text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+    else:
+        messages.success(request, _("The member is removed."))
+    return redirect("members", code=membership.process.code)

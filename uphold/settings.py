@@ -1,0 +1,256 @@
+"""Every setting of Uphold, read from the environment, each with a documented safe default.
+
+docs/deploy.md lists every UPHOLD_* variable read here; a test fails when one is missing there.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+# production (the default: safe), demo (local look-around on 127.0.0.1) or test.
+UPHOLD_MODE = env("UPHOLD_MODE", "production")
+if UPHOLD_MODE not in {"production", "demo", "test"}:
+    raise SystemExit(f"UPHOLD_MODE must be production, demo or test, not {UPHOLD_MODE!r}")
+PRODUCTION = UPHOLD_MODE == "production"
+DEMO = UPHOLD_MODE == "demo"
+
+DATA_DIR = Path(env("UPHOLD_DATA_DIR", str(Path.cwd() / "data"))).resolve()
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+DATA_DIR.chmod(0o700)
+
+
+def _secret_key() -> str:
+    """The key lives in the data folder, made on first start, readable by the owner only."""
+    path = DATA_DIR / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made earlier, or by another process starting at the same moment
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(64))
+    path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("UPHOLD_DEBUG", False) and not PRODUCTION
+
+if DEMO:
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+elif PRODUCTION:
+    ALLOWED_HOSTS = [h for h in env("UPHOLD_ALLOWED_HOSTS", "").split(",") if h]
+else:
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "uphold.web",
+    "uphold.accounts",
+    "uphold.processes",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "django_tasks",
+    "django_tasks_db",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "uphold.lib.middleware.no_store",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "uphold.lib.middleware.session_limits",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "uphold.urls"
+WSGI_APPLICATION = "uphold.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "uphold.web.context.shell",
+            ],
+        },
+    },
+]
+
+# Storage: SQLite in the data folder by default (WAL, fully synchronous), PostgreSQL by URL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'uphold.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# One setting chooses cheap Argon2 for tests; production keeps the library's strong defaults.
+UPHOLD_ARGON2_PROFILE = env("UPHOLD_ARGON2_PROFILE", "production")
+if UPHOLD_ARGON2_PROFILE not in {"production", "test"}:
+    raise SystemExit("UPHOLD_ARGON2_PROFILE must be production or test")
+PASSWORD_HASHERS = [
+    "uphold.accounts.hashers.CheapArgon2PasswordHasher"
+    if UPHOLD_ARGON2_PROFILE == "test"
+    else "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+
+# Sessions: an idle timeout (every request renews it) and an absolute one from login.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("UPHOLD_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+UPHOLD_SESSION_ABSOLUTE = timedelta(hours=env_int("UPHOLD_SESSION_ABSOLUTE_HOURS", 12))
+UPHOLD_REAUTH_MINUTES = env_int("UPHOLD_REAUTH_MINUTES", 10)
+UPHOLD_INVITE_DAYS = env_int("UPHOLD_INVITE_DAYS", 7)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_FAILURE_VIEW = "uphold.web.views.csrf_failure"
+
+# Login throttling: ten failures lock that account only (not the address, not everyone).
+AXES_FAILURE_LIMIT = 10
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = timedelta(hours=env_int("UPHOLD_LOCKOUT_HOURS", 1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# axes.W006 asks to add the address to the lock. Locking by address as well would let anyone
+# on a shared connection (a social centre's Wi-Fi) lock out everyone else there; the issue's
+# rule is that only the attacked account is locked, which no rotation of agent or cookie evades.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+OTP_TOTP_ISSUER = "Uphold"
+
+# Security headers.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+UPHOLD_LEAVE_URL = env("UPHOLD_LEAVE_URL", "https://www.wikipedia.org/")
+_leave_origin = "/".join(UPHOLD_LEAVE_URL.split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'", _leave_origin],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("UPHOLD_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("UPHOLD_HSTS_SECONDS", 63072000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    if env_bool("UPHOLD_BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Languages: English and German from the start.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("de", _("German"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env("UPHOLD_TIME_ZONE", "Europe/Berlin")
+USE_TZ = True
+
+STATIC_URL = "/static/"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+EMAIL_HOST = env("UPHOLD_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("UPHOLD_SMTP_PORT", 25)
+DEFAULT_FROM_EMAIL = env("UPHOLD_FROM_EMAIL", "uphold@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "uphold.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}

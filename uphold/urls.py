@@ -1,0 +1,46 @@
+"""Every route of Uphold. Each one has its row in tests/test_authorization.py."""
+
+from django.urls import path
+from django.views.i18n import set_language
+
+from uphold.accounts import views as accounts
+from uphold.processes import views as processes
+from uphold.web import views as web
+from uphold.web.access import public_view
+
+urlpatterns = [
+    path("", web.home, name="home"),
+    path("login/", accounts.login_view, name="login"),
+    path("logout/", accounts.logout_view, name="logout"),
+    path("leave/", accounts.leave_view, name="leave"),
+    path("language/", public_view(set_language), name="set_language"),
+    path("invite/<str:token>/", accounts.invite_view, name="invite"),
+    path("account/password/", accounts.password_view, name="password"),
+    path("account/confirm/", accounts.reauth_view, name="reauth"),
+    path("admin/accounts/", accounts.admin_accounts_view, name="admin-accounts"),
+    path(
+        "admin/accounts/<int:user_id>/active/",
+        accounts.admin_account_active_view,
+        name="admin-account-active",
+    ),
+    path(
+        "admin/accounts/<int:user_id>/unlock/",
+        accounts.admin_account_unlock_view,
+        name="admin-account-unlock",
+    ),
+    path("admin/health/", accounts.admin_health_view, name="admin-health"),
+    path("p/new/", processes.start_view, name="process-start"),
+    path("p/<slug:code>/", processes.process_page, name="process"),
+    path("p/<slug:code>/members/", processes.members_view, name="members"),
+    path("p/<slug:code>/members/invite/", processes.invite_view, name="member-invite"),
+    path(
+        "p/<slug:code>/members/<int:member_id>/remove/",
+        processes.remove_view,
+        name="member-remove",
+    ),
+]
+
+handler400 = "uphold.web.errors.bad_request"
+handler403 = "uphold.web.errors.forbidden"
+handler404 = "uphold.web.errors.not_found"
+handler500 = "uphold.web.errors.server_error"

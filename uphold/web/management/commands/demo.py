@@ -1,0 +1,70 @@
+"""`uphold demo`: migrate, create the demo accounts and process (once), print them, serve."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from uphold.accounts.services import totp_code
+from uphold.processes.models import Process, Role
+from uphold.processes.sample import (
+    RealDataPresent,
+    build_process,
+    make_account,
+    refuse_beside_real_data,
+)
+from uphold.web import demo
+
+DEMO_CODE = "kestrel"
+PEOPLE = [
+    ("support", Role.SUPPORT),
+    ("survivor", Role.SURVIVOR),
+    ("contact", Role.CONTACT),
+    ("community", Role.COMMUNITY),
+    ("respondent", Role.RESPONDENT),
+]
+
+
+class Command(BaseCommand):
+    help = "Set up the demo (accounts for every role, the process kestrel) and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="set up, print, and stop")
+
+    def handle(self, *args, port: int, no_serve: bool, **options) -> None:
+        if not settings.DEMO:
+            raise CommandError("Run the demo with UPHOLD_MODE=demo (`make demo` does).")
+        call_command("migrate", verbosity=0, interactive=False)
+        try:
+            refuse_beside_real_data()
+        except RealDataPresent as error:
+            raise CommandError(str(error)) from error
+        if not Process.objects.filter(code=DEMO_CODE).exists():
+            self._create()
+        self._print(port)
+        if not no_serve:
+            call_command("serve", host="127.0.0.1", port=port)
+
+    @transaction.atomic
+    def _create(self) -> None:
+        accounts = [{**make_account("admin", site_admin=True), "role": "admin"}]
+        accounts += build_process(DEMO_CODE, PEOPLE)
+        for account in accounts:
+            account["label"] = (
+                "site admin" if account["role"] == "admin" else str(Role(account["role"]).label)
+            )
+        demo.save_accounts(accounts)
+
+    def _print(self, port: int) -> None:
+        self.stdout.write(f"\nDemo process: {DEMO_CODE}. Demo accounts (one per role):\n")
+        self.stdout.write(f"  {'role':<22} {'username':<12} {'password':<22} TOTP secret (hex)")
+        for a in demo.load_accounts():
+            self.stdout.write(
+                f"  {a['label']:<22} {a['username']:<12} {a['password']:<22} {a['totp_key']}"
+                f"  (code now {totp_code(a['totp_key'])})"
+            )
+        self.stdout.write(
+            f"\nThe login page at http://127.0.0.1:{port}/login/ "
+            "shows each account's current code.\n"
+        )
