@@ -40,7 +40,7 @@ def _safe_next(request: HttpRequest, default: str = "home") -> str:
 def login_view(request: HttpRequest) -> HttpResponse:
     if is_verified(request.user):
         return redirect(_safe_next(request))
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         result = services.log_in(request, data["username"], data["password"], data["code"])
@@ -115,7 +115,10 @@ def _join_with_new_account(request: HttpRequest, token: str, invitation) -> Http
     The authenticator key travels signed in the form, so showing the page stores nothing.
     """
     salt = f"{ENROL_SALT}:{hash_token(token)}"
-    form = NewAccountForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    form = NewAccountForm(
+        request.POST if request.method == "POST" else None,
+        initial={"language": request.LANGUAGE_CODE},
+    )
     key = None
     if request.method == "POST":
         try:
@@ -177,7 +180,7 @@ def _base32(key_hex: str) -> str:
 @account_view()
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.change_password(request, form.cleaned_data["new_password1"])
         messages.success(request, _("Your password is changed. Other sessions have ended."))
@@ -190,7 +193,7 @@ def password_view(request: HttpRequest) -> HttpResponse:
 @account_view()
 @require_http_methods(["GET", "POST"])
 def reauth_view(request: HttpRequest) -> HttpResponse:
-    form = ReauthForm(request.POST or None)
+    form = ReauthForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if services.reauthenticate(request, data["password"], data["code"]):
@@ -207,7 +210,7 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
 @account_view("admin.accounts", reauth=True)
 @require_http_methods(["GET", "POST"])
 def admin_accounts_view(request: HttpRequest) -> HttpResponse:
-    form = InviteAccountForm(request.POST or None)
+    form = InviteAccountForm(request.POST if request.method == "POST" else None)
     link = None
     if request.method == "POST" and form.is_valid():
         _invitation, token = services.invite_account(

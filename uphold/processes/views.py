@@ -18,7 +18,7 @@ from .permissions import INVITABLE, allowed
 @account_view("process.start")
 @require_http_methods(["GET", "POST"])
 def start_view(request: HttpRequest) -> HttpResponse:
-    form = StartProcessForm(request.POST or None)
+    form = StartProcessForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             process = services.start_process(
@@ -67,7 +67,7 @@ def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invite_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     roles = sorted(INVITABLE.get(membership.role, frozenset()))
-    form = InviteMemberForm(request.POST or None, roles=roles)
+    form = InviteMemberForm(request.POST if request.method == "POST" else None, roles=roles)
     link = None
     if request.method == "POST" and form.is_valid():
         _invitation, token = services.invite_member(

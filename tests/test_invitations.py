@@ -1,0 +1,140 @@
+"""Invitations are the only way in: one-time, expiring, all-or-nothing."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from uphold.accounts.models import Invitation, User
+from uphold.accounts.services import invite_account, totp_code
+from uphold.processes.models import Membership
+from uphold.processes.services import invite_member
+
+from .conftest import database_state
+
+
+def enrolment_of(page: str) -> tuple[str, str]:
+    """The signed enrolment field and the key as an authenticator app would read it."""
+    signed = re.search(r'name="enrolment" value="([^"]+)"', page).group(1)
+    secret = re.search(r'class="secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    import base64
+
+    return signed, base64.b32decode(secret).hex()
+
+
+def join(client: Client, token: str, **overrides) -> tuple:
+    page = client.get(reverse("invite", args=[token]))
+    signed, key = enrolment_of(page.content.decode())
+    data = {
+        "username": "newcomer",
+        "password1": "a long passphrase here",
+        "password2": "a long passphrase here",
+        "language": "de",
+        "code": totp_code(key),
+        "enrolment": signed,
+    } | overrides
+    return client.post(reverse("invite", args=[token]), data), key
+
+
+def test_a_member_invitation_makes_an_account_with_its_role(people):
+    _invitation, token = invite_member(people["contact"], "kestrel", "community")
+    response, key = join(Client(), token)
+    assert response.status_code == 302
+    user = User.objects.get(username="newcomer")
+    assert user.language == "de"
+    assert Membership.objects.get(user=user).role == "community"
+    # The same link cannot be used again.
+    again = Client().get(reverse("invite", args=[token]))
+    assert again.status_code == 404
+    assert "already been used" in again.content.decode()
+
+
+def test_the_enrolment_code_cannot_then_log_in(people):
+    _invitation, token = invite_member(people["support"], "kestrel", "contact")
+    response, key = join(Client(), token)
+    code = totp_code(key)
+    login = Client().post(
+        reverse("login"),
+        {"username": "newcomer", "password": "a long passphrase here", "code": code},
+    )
+    assert login.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"code": "000000"}, "does not match"),
+        ({"password2": "something else entirely"}, "differ"),
+        ({"password1": "short", "password2": "short"}, "too short"),
+        ({"username": "x" * 5000}, "at most 40"),
+        ({"username": "<script>"}, "letters, digits"),
+        ({"username": "support"}, "taken"),
+        ({"enrolment": "forged"}, "too old"),
+    ],
+)
+def test_bad_input_explains_and_changes_nothing(people, overrides, message):
+    invitation, token = invite_member(people["support"], "kestrel", "contact")
+    before = database_state()
+    response, _key = join(Client(), token, **overrides)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert database_state() == before
+    assert not Invitation.objects.get(pk=invitation.pk).used_at
+
+
+def test_a_wrong_token_says_so(db):
+    response = Client().get(reverse("invite", args=["not-a-real-token"]))
+    assert response.status_code == 404
+    assert "not valid" in response.content.decode()
+
+
+def test_an_expired_link_says_so_and_changes_nothing(people):
+    invitation, token = invite_member(people["support"], "kestrel", "contact")
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    before = database_state()
+    response = Client().get(reverse("invite", args=[token]))
+    assert response.status_code == 404
+    assert "expired" in response.content.decode()
+    response, _ = None, None
+    post = Client().post(reverse("invite", args=[token]), {"username": "late"})
+    assert post.status_code == 404
+    assert database_state() == before
+
+
+def test_error_messages_come_in_german(db):
+    response = Client(headers={"accept-language": "de"}).get(reverse("invite", args=["nope"]))
+    assert "Dieser Einladungslink ist nicht gültig" in response.content.decode()
+
+
+def test_only_the_token_hash_is_stored(people):
+    invitation, token = invite_member(people["support"], "kestrel", "contact")
+    assert token not in repr(Invitation.objects.filter(pk=invitation.pk).values().get())
+
+
+def test_a_logged_in_member_joins_another_process_by_link(people, client_for):
+    _invitation, token = invite_member(people["outsider"], "heron", "contact")
+    client = client_for("contact")
+    assert client.post(reverse("invite", args=[token])).status_code == 302
+    assert Membership.objects.filter(user=people["contact"], process__code="heron").exists()
+
+
+def test_only_a_site_admin_invites_accounts(people):
+    with pytest.raises(PermissionDenied):
+        invite_account(people["support"])
+    _invitation, token = invite_account(people["admin"])
+    response, _key = join(Client(), token)
+    assert response.status_code == 302
+    assert not Membership.objects.filter(user__username="newcomer").exists()
+
+
+def test_the_admin_page_shows_a_new_link_once(client_for):
+    client = client_for("admin")
+    page = client.post(reverse("admin-accounts"), {}).content.decode()
+    assert "/invite/" in page
+    assert "/invite/" not in client.get(reverse("admin-accounts")).content.decode()

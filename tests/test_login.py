@@ -1,0 +1,193 @@
+"""Logging in needs password and code together; ten failures lock that account only."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from uphold.accounts.services import set_active
+
+from .conftest import code_for, database_state, log_in
+
+
+def post_login(client: Client, account: dict, *, password=None, code=None):
+    return client.post(
+        reverse("login"),
+        {
+            "username": account["username"],
+            "password": account["password"] if password is None else password,
+            "code": code_for(account) if code is None else code,
+        },
+    )
+
+
+def logged_in(client: Client) -> bool:
+    return client.get(reverse("home")).status_code == 200
+
+
+def test_password_and_code_log_in_with_a_new_session_id(accounts):
+    client = Client()
+    client.get(reverse("login"))
+    client.session.save()
+    before = client.session.session_key
+    response = post_login(client, accounts["contact"])
+    assert response.status_code == 302
+    assert client.session.session_key != before
+    assert logged_in(client)
+
+
+def test_a_correct_password_without_the_code_does_not_log_in(accounts):
+    client = Client()
+    response = post_login(client, accounts["contact"], code="")
+    assert response.status_code == 400
+    assert not logged_in(client)
+
+
+def test_a_wrong_code_does_not_log_in(accounts):
+    client = Client()
+    wrong = f"{(int(code_for(accounts['contact'])) + 1) % 1_000_000:06d}"
+    assert post_login(client, accounts["contact"], code=wrong).status_code == 400
+    assert not logged_in(client)
+
+
+def test_a_code_cannot_be_used_twice(accounts):
+    first, second = Client(), Client()
+    code = code_for(accounts["support"])
+    assert post_login(first, accounts["support"], code=code).status_code == 302
+    assert post_login(second, accounts["support"], code=code).status_code == 400
+    assert not logged_in(second)
+
+
+def test_ten_wrong_passwords_lock_that_account_only(accounts):
+    attacker = Client()
+    for _ in range(9):
+        assert post_login(attacker, accounts["contact"], password="wrong").status_code == 400
+    response = post_login(attacker, accounts["contact"], password="wrong")
+    assert response.status_code == 429
+    assert "locked" in response.content.decode()
+    # Now even the right password and code are refused ...
+    assert post_login(Client(), accounts["contact"]).status_code == 429
+    # ... while another account on the same address logs in as usual.
+    assert post_login(Client(), accounts["support"]).status_code == 302
+
+
+def test_wrong_codes_count_toward_the_lock(accounts):
+    client = Client()
+    for _ in range(10):
+        post_login(client, accounts["contact"], code="000000")
+    assert post_login(Client(), accounts["contact"]).status_code == 429
+
+
+def test_the_site_admin_unlocks_an_account(accounts, client_for, people):
+    for _ in range(10):
+        post_login(Client(), accounts["contact"], password="wrong")
+    admin = client_for("admin")
+    url = reverse("admin-account-unlock", args=[people["contact"].pk])
+    assert admin.post(url).status_code == 302
+    assert post_login(Client(), accounts["contact"]).status_code == 302
+
+
+def test_failures_are_logged_without_the_password(accounts, caplog):
+    with caplog.at_level("WARNING", logger="uphold.security"):
+        post_login(Client(), accounts["contact"], password="hunter2-secret")
+    assert "login failed" in caplog.text
+    assert "contact" in caplog.text
+    assert "hunter2-secret" not in caplog.text
+
+
+def test_an_oversized_field_is_refused_and_changes_nothing(accounts):
+    before = database_state()
+    response = Client().post(
+        reverse("login"), {"username": "x" * 10_000, "password": "y", "code": "123456"}
+    )
+    assert response.status_code == 400
+    assert "at most 40 characters" in response.content.decode()
+    assert database_state() == before
+
+
+def test_a_disabled_account_loses_its_sessions(accounts, people, client_for):
+    contact = client_for("contact")
+    assert logged_in(contact)
+    set_active(people["admin"], people["contact"], False)
+    assert not logged_in(contact)
+    assert post_login(Client(), accounts["contact"]).status_code == 400
+
+
+def test_a_password_change_ends_every_other_session(accounts, people, client_for):
+    here, elsewhere = client_for("contact"), client_for("contact")
+    response = here.post(
+        reverse("password"),
+        {
+            "old_password": accounts["contact"]["password"],
+            "new_password1": "a long new passphrase 42",
+            "new_password2": "a long new passphrase 42",
+        },
+    )
+    assert response.status_code == 302
+    assert logged_in(here)
+    assert not logged_in(elsewhere)
+
+
+def test_the_session_ends_after_the_absolute_limit(people, settings):
+    from datetime import timedelta
+
+    settings.UPHOLD_SESSION_ABSOLUTE = timedelta(seconds=0)
+    client = log_in(Client(), people["contact"])
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_every_request_renews_the_idle_limit_and_an_idle_session_ends(client_for):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client = client_for("contact")
+    session = Session.objects.get(session_key=client.session.session_key)
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + timedelta(minutes=1))
+    assert logged_in(client)
+    renewed = Session.objects.get(session_key=client.session.session_key).expire_date
+    assert renewed > timezone.now() + timedelta(minutes=29)
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert not logged_in(client)
+
+
+def test_logout_destroys_the_session(client_for):
+    client = client_for("contact")
+    key = client.session.session_key
+    client.post(reverse("logout"))
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.filter(session_key=key).exists()
+    assert not logged_in(client)
+
+
+def test_leave_quickly_logs_out_and_goes_to_a_neutral_site(client_for, settings):
+    client = client_for("survivor")
+    response = client.post(reverse("leave"))
+    assert response.status_code == 302
+    assert response["Location"] == settings.UPHOLD_LEAVE_URL
+    assert not logged_in(client)
+
+
+@pytest.mark.parametrize("sensitive", ["member-invite", "admin-accounts"])
+def test_sensitive_pages_ask_to_confirm_after_a_while(sensitive, people, accounts):
+    role = "admin" if sensitive == "admin-accounts" else "support"
+    client = log_in(Client(), people[role])
+    session = client.session
+    session["uphold_reauth_at"] = "2000-01-01T00:00:00+00:00"
+    session.save()
+    url = reverse(sensitive, kwargs={"code": "kestrel"} if role == "support" else {})
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("reauth"))
+    # Confirming with password and a fresh code opens the page again.
+    device = TOTPDevice.objects.get(user=people[role])
+    device.last_t = -1
+    device.save()
+    confirm = client.post(
+        response["Location"],
+        {"password": accounts[role]["password"], "code": code_for(accounts[role])},
+    )
+    assert confirm.status_code == 302 and confirm["Location"] == url
+    assert client.get(url).status_code == 200

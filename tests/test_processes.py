@@ -1,0 +1,144 @@
+"""Processes and memberships: who may start, invite and remove, decided in the domain."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.test import Client
+from django.urls import reverse
+
+from uphold.processes import scopes
+from uphold.processes.models import Membership, Process
+from uphold.processes.permissions import PROCESS_ACTIONS, Reads, authorize
+from uphold.processes.services import invite_member, remove_member, start_process
+
+from .conftest import database_state
+
+
+@pytest.mark.parametrize(
+    ("inviter", "role", "allowed"),
+    [
+        ("support", "survivor", True),
+        ("support", "support", True),
+        ("support", "respondent", True),
+        ("contact", "contact", True),
+        ("contact", "community", True),
+        ("contact", "respondent", True),
+        ("contact", "support", False),
+        ("contact", "survivor", False),
+    ],
+)
+def test_who_invites_whom(people, inviter, role, allowed):
+    if allowed:
+        invitation, _token = invite_member(people[inviter], "kestrel", role)
+        assert invitation.role == role
+    else:
+        with pytest.raises(PermissionDenied):
+            invite_member(people[inviter], "kestrel", role)
+
+
+@pytest.mark.parametrize("role", ["survivor", "community", "respondent"])
+def test_members_outside_the_group_cannot_invite(people, role):
+    with pytest.raises(PermissionDenied):
+        invite_member(people[role], "kestrel", "community")
+
+
+def test_the_admin_and_outsiders_do_not_see_the_process(people):
+    for role in ["admin", "outsider"]:
+        with pytest.raises((Http404, PermissionDenied)):
+            authorize(people[role], "process.view", "kestrel")
+
+
+def test_a_contact_member_cannot_remove_the_support_group(people):
+    support = Membership.objects.get(process__code="kestrel", role="support")
+    with pytest.raises(PermissionDenied):
+        remove_member(people["contact"], "kestrel", support.pk)
+
+
+def test_nobody_removes_themselves(people):
+    mine = Membership.objects.get(process__code="kestrel", role="support")
+    with pytest.raises(ValidationError):
+        remove_member(people["support"], "kestrel", mine.pk)
+
+
+def test_removing_a_member_ends_their_access(people):
+    target = Membership.objects.get(process__code="kestrel", role="community")
+    remove_member(people["support"], "kestrel", target.pk)
+    with pytest.raises(Http404):
+        authorize(people["community"], "process.view", "kestrel")
+
+
+def test_starting_a_process_makes_the_starter_a_member(people):
+    process = start_process(people["community"], "osprey", "contact")
+    assert process.memberships.get().user == people["community"]
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("kestrel", "taken"),
+        ("Bad Code", "lower-case"),
+        ("x", "lower-case"),
+        ("a" * 41, "lower-case"),
+    ],
+)
+def test_a_bad_code_name_explains_and_changes_nothing(client_for, code, message):
+    client = client_for("contact")
+    before = database_state()
+    response = client.post(reverse("process-start"), {"code": code, "role": "contact"})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert database_state() == before
+
+
+def test_the_site_admin_cannot_start_or_join_a_process(people):
+    with pytest.raises(PermissionDenied):
+        start_process(people["admin"], "osprey", "support")
+
+
+def test_the_survivor_reads_the_record_only_by_choice(people):
+    survivor = Membership.objects.get(process__code="kestrel", role="survivor")
+    assert scopes.RECORD not in scopes.scopes_of(survivor)
+    survivor.survivor_full_access = True
+    assert scopes.RECORD in scopes.scopes_of(survivor)
+
+
+def test_read_actions_follow_the_scope_list(people):
+    """The permission function grants reads from scopes.READERS, nowhere else."""
+    for action, rule in PROCESS_ACTIONS.items():
+        if isinstance(rule, Reads):
+            for membership in Membership.objects.filter(process__code="kestrel"):
+                assert rule.allows(membership) == (membership.role in scopes.READERS[rule.scope]), (
+                    action
+                )
+
+
+def test_the_process_page_shows_the_members_role(client_for):
+    page = client_for("respondent").get(reverse("process", args=["kestrel"])).content.decode()
+    assert "person who did harm" in page
+    assert "Members" not in page
+
+
+def test_the_process_list_shows_only_my_processes(client_for):
+    page = client_for("contact").get(reverse("home")).content.decode()
+    assert "kestrel" in page and "heron" not in page
+
+
+def test_process_pages_use_a_fixed_number_of_queries(
+    client_for, people, django_assert_max_num_queries
+):
+    from uphold.processes.sample import build_process
+
+    client = client_for("support")
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("members", args=["kestrel"]))
+    small = len(few.captured_queries)
+    for i in range(10):
+        invite_member(people["support"], "kestrel", "community")
+        build_process(f"wren-{i}", [(f"w{i}", "support")])
+    more = Client()
+    from .conftest import log_in
+
+    log_in(more, people["support"])
+    with django_assert_max_num_queries(small) as many:
+        more.get(reverse("members", args=["kestrel"]))
+    assert Process.objects.count() > 10
