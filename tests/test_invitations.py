@@ -42,7 +42,7 @@ def join(client: Client, token: str, **overrides) -> tuple:
 
 def test_a_member_invitation_makes_an_account_with_its_role(people):
     _invitation, token = invite_member(people["contact"], "kestrel", "community")
-    response, key = join(Client(), token)
+    response, _key = join(Client(), token)
     assert response.status_code == 302
     user = User.objects.get(username="newcomer")
     assert user.language == "de"
@@ -56,6 +56,7 @@ def test_a_member_invitation_makes_an_account_with_its_role(people):
 def test_the_enrolment_code_cannot_then_log_in(people):
     _invitation, token = invite_member(people["support"], "kestrel", "contact")
     response, key = join(Client(), token)
+    assert response.status_code == 302
     code = totp_code(key)
     login = Client().post(
         reverse("login"),
@@ -101,7 +102,6 @@ def test_an_expired_link_says_so_and_changes_nothing(people):
     response = Client().get(reverse("invite", args=[token]))
     assert response.status_code == 404
     assert "expired" in response.content.decode()
-    response, _ = None, None
     post = Client().post(reverse("invite", args=[token]), {"username": "late"})
     assert post.status_code == 404
     assert database_state() == before

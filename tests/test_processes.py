@@ -139,6 +139,6 @@ def test_process_pages_use_a_fixed_number_of_queries(
     from .conftest import log_in
 
     log_in(more, people["support"])
-    with django_assert_max_num_queries(small) as many:
+    with django_assert_max_num_queries(small):
         more.get(reverse("members", args=["kestrel"]))
     assert Process.objects.count() > 10
