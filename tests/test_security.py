@@ -20,7 +20,7 @@ def test_every_response_carries_the_security_headers(role, accounts, client_for)
             assert directive in csp, name
         assert "script-src 'self'" in csp and "default-src 'none'" in csp
         assert response["X-Content-Type-Options"] == "nosniff"
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
         assert response["Cache-Control"] == "no-store"
         assert response["X-Frame-Options"] == "DENY"
 

@@ -191,7 +191,9 @@ OTP_TOTP_ISSUER = "Uphold"
 
 # Security headers.
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form posts,
+# which CSRF protection must refuse. Nothing is sent to another host either way.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 UPHOLD_LEAVE_URL = env("UPHOLD_LEAVE_URL", "https://www.wikipedia.org/")

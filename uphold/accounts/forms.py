@@ -82,7 +82,9 @@ class NewAccountForm(forms.Form):
             self.add_error("password2", _("The two passwords differ."))
         elif one:
             try:
-                password_validation.validate_password(one)
+                from .models import User
+
+                password_validation.validate_password(one, User(username=data.get("username", "")))
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data

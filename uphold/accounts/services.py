@@ -1,8 +1,10 @@
 """Every write to accounts: invitations, enrolment, login, passwords, disabling."""
 
+import base64
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote, urlencode
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
@@ -32,6 +34,13 @@ class InvitationError(Exception):
 
 def new_totp_key() -> str:
     return random_hex(20)
+
+
+def totp_uri(key_hex: str, label: str) -> str:
+    """What the authenticator app stores: the issuer and a label, never a person's name."""
+    secret = base64.b32encode(bytes.fromhex(key_hex)).decode()
+    query = urlencode({"secret": secret, "issuer": "Uphold", "digits": 6, "period": 30})
+    return f"otpauth://totp/{quote(f'Uphold:{label}')}?{query}"
 
 
 def totp_code(key_hex: str) -> str:

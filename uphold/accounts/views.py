@@ -1,5 +1,8 @@
 """Logging in and out, joining by invitation, passwords, re-authentication, site admin pages."""
 
+import base64
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.forms import PasswordChangeForm
@@ -47,7 +50,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if result.locked:
             return render(request, "accounts/locked.html", status=429)
         if result.user:
-            return redirect(_safe_next(request))
+            response = redirect(_safe_next(request))
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, result.user.language, samesite="Strict"
+            )
+            return response
         form.add_error(None, _("That username, password or code is wrong."))
     return render(
         request,
@@ -73,8 +80,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def leave_view(request: HttpRequest) -> HttpResponse:
     """Leave quickly: end the session and show a neutral site."""
-    from django.conf import settings
-
     logout(request)
     return redirect(settings.UPHOLD_LEAVE_URL)
 
@@ -144,7 +149,8 @@ def _join_with_new_account(request: HttpRequest, token: str, invitation) -> Http
                 )
                 return redirect("login")
     key = key or services.new_totp_key()
-    uri = totp_uri(key, invitation)
+    label = invitation.process.code if invitation.process else "account"
+    uri = services.totp_uri(key, label)
     return render(
         request,
         "accounts/invite_new.html",
@@ -159,20 +165,7 @@ def _join_with_new_account(request: HttpRequest, token: str, invitation) -> Http
     )
 
 
-def totp_uri(key_hex: str, invitation) -> str:
-    """What the authenticator app stores: the issuer and the process code, never a name."""
-    import base64
-    from urllib.parse import quote, urlencode
-
-    label = f"Uphold:{invitation.process.code if invitation.process else 'account'}"
-    secret = base64.b32encode(bytes.fromhex(key_hex)).decode()
-    query = urlencode({"secret": secret, "issuer": "Uphold", "digits": 6, "period": 30})
-    return f"otpauth://totp/{quote(label)}?{query}"
-
-
 def _base32(key_hex: str) -> str:
-    import base64
-
     raw = base64.b32encode(bytes.fromhex(key_hex)).decode()
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 

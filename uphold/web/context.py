@@ -8,6 +8,7 @@ def shell(request: HttpRequest) -> dict:
     return {
         "leave_url": settings.UPHOLD_LEAVE_URL,
         "demo_mode": settings.DEMO,
+        "lockout_hours": int(settings.AXES_COOLOFF_TIME.total_seconds() // 3600),
         "verified": bool(
             getattr(request, "user", None)
             and request.user.is_authenticated

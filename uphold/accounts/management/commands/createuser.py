@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from uphold.accounts.models import User
-from uphold.accounts.services import create_user
+from uphold.accounts.services import create_user, totp_uri
 
 
 class Command(BaseCommand):
@@ -33,9 +33,10 @@ class Command(BaseCommand):
         secret = base64.b32encode(bytes.fromhex(device.key)).decode()
         self.stdout.write(f"Created {user.username}{' (site admin)' if site_admin else ''}.")
         self.stdout.write(f"Authenticator key: {secret}")
-        self.stdout.write(f"Or scan: {device.config_url}")
+        uri = totp_uri(device.key, "account")
+        self.stdout.write(f"Or scan: {uri}")
         qr = qrcode.QRCode(border=1)
-        qr.add_data(device.config_url)
+        qr.add_data(uri)
         qr.print_ascii(out=self.stdout._out, invert=True)
 
     def _ask(self) -> str:
