@@ -119,3 +119,14 @@ def test_generate_fills_processes_and_refuses_beside_real_ones(tmp_path):
 def test_every_django_and_uphold_command_has_help(tmp_path, command):
     result = uphold(command, "--help", data=tmp_path)
     assert result.returncode == 0 and "usage: uphold" in result.stdout
+
+
+def test_the_demo_serves_on_127_0_0_1_only(tmp_path):
+    result = uphold("serve", "--host", "0.0.0.0", data=tmp_path, mode="demo")
+    assert result.returncode != 0 and "127.0.0.1 only" in result.stderr
+
+
+def test_check_in_production_runs_the_deploy_checks(tmp_path):
+    """Without allowed hosts, the deploy check warns, so plain `uphold check` must fail."""
+    result = uphold("check", "--fail-level", "WARNING", data=tmp_path, mode="production")
+    assert result.returncode != 0 and "ALLOWED_HOSTS" in result.stderr

@@ -6,7 +6,7 @@ import pytest
 
 from uphold.accounts.services import totp_code
 
-from .conftest import checked, log_in, screenshot
+from .conftest import checked, fresh_code, log_in, screenshot
 
 PAGES = {
     "admin": ["/", "/admin/accounts/", "/admin/health/", "/account/password/"],
@@ -68,7 +68,7 @@ def test_the_keyboard_alone_logs_in(fresh_page, server, visits):
     page.keyboard.press("Tab")
     page.keyboard.type(account["password"])
     page.keyboard.press("Tab")
-    page.keyboard.type(totp_code(account["totp_key"]))
+    page.keyboard.type(fresh_code(account))
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server['url']}/")
     checked(page, visits)
