@@ -83,7 +83,10 @@ def server(tmp_path_factory):
     if database_url:
         env["DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "uphold.cli"]
-    subprocess.run([*command, "demo", "--no-serve"], env=env, check=True, capture_output=True)
+    setup = subprocess.run(
+        [*command, "demo", "--no-serve"], env=env, capture_output=True, text=True
+    )
+    assert setup.returncode == 0, setup.stderr
     port = free_port()
     log = open(data / "server.log", "w")  # noqa: SIM115  (closed below)
     process = subprocess.Popen(

@@ -82,7 +82,7 @@ def invite_account(actor: User, *, site_admin: bool = False) -> tuple[Invitation
 def find_invitation(token: str, *, lock: bool = False) -> Invitation:
     query = Invitation.objects.select_related("process")
     if lock:
-        query = query.select_for_update()
+        query = query.select_for_update(of=("self",))
     invitation = query.filter(token_hash=hash_token(token)).first()
     if invitation is None:
         raise InvitationError(_("This invitation link is not valid. Ask for a new one."))
