@@ -2,6 +2,7 @@
 an outsider who belongs to another process `heron`, and a site admin."""
 
 import hashlib
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -13,6 +14,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from uphold.accounts.models import User
 from uphold.accounts.services import REAUTH_AT, acting_as, totp_code
+from uphold.crypto import sessions as crypto_sessions
+from uphold.crypto.services import unlock
 from uphold.lib.middleware import LOGIN_AT
 from uphold.processes.models import Role
 from uphold.processes.sample import build_process, make_account
@@ -39,21 +42,30 @@ def people(accounts) -> dict[str, User]:
     }
 
 
-def log_in(client: Client, user: User) -> Client:
-    """As after a password and TOTP login (the login form itself is tested in test_login)."""
+def log_in(client: Client, user: User, password: str | None = None) -> Client:
+    """As after a password and TOTP login (the login form itself is tested in test_login).
+
+    With the password, the session also holds the private key, as after a real login.
+    """
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
     session[LOGIN_AT] = session[REAUTH_AT] = timezone.now().isoformat()
+    if password:
+        request = SimpleNamespace(session=session)
+        crypto_sessions.hold(request, unlock(user, password))
+        client.cookies[crypto_sessions.cookie_name()] = request.uphold_key_cookie
     session.save()
     return client
 
 
 @pytest.fixture
-def client_for(people):
+def client_for(people, accounts):
     def make(role: str, **kwargs) -> Client:
         client = Client(**kwargs)
-        return client if role == "anonymous" else log_in(client, people[role])
+        if role == "anonymous":
+            return client
+        return log_in(client, people[role], accounts[role]["password"])
 
     return make
 

@@ -52,6 +52,11 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "process": {"GET": PROCESS_PAGE},
     "members": {"GET": GROUP_ONLY},
     "member-invite": {"GET": GROUP_ONLY},
+    "member-grant": {
+        "GET": expect(404, anonymous=302, members=403, group=405),
+        "POST": GROUP_ONLY | {"support": 302, "contact": 302},
+    },
+    "audit": {"GET": GROUP_ONLY},
     "member-remove": {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": GROUP_ONLY | {"support": 302, "contact": 302},

@@ -34,6 +34,12 @@ urlpatterns = [
     path("p/<slug:code>/members/", processes.members_view, name="members"),
     path("p/<slug:code>/members/invite/", processes.invite_view, name="member-invite"),
     path(
+        "p/<slug:code>/members/<int:member_id>/grant/",
+        processes.grant_view,
+        name="member-grant",
+    ),
+    path("p/<slug:code>/audit/", processes.audit_view, name="audit"),
+    path(
         "p/<slug:code>/members/<int:member_id>/remove/",
         processes.remove_view,
         name="member-remove",

@@ -10,7 +10,14 @@ from .conftest import checked, fresh_code, log_in, screenshot
 
 PAGES = {
     "admin": ["/", "/admin/accounts/", "/admin/health/", "/account/password/"],
-    "support": ["/", "/p/kestrel/", "/p/kestrel/members/", "/p/kestrel/members/invite/", "/p/new/"],
+    "support": [
+        "/",
+        "/p/kestrel/",
+        "/p/kestrel/members/",
+        "/p/kestrel/members/invite/",
+        "/p/kestrel/audit/",
+        "/p/new/",
+    ],
     "contact": ["/", "/p/kestrel/", "/p/kestrel/members/", "/p/kestrel/members/invite/"],
     "survivor": ["/", "/p/kestrel/", "/account/password/", "/account/confirm/"],
     "community": ["/", "/p/kestrel/"],
@@ -137,6 +144,9 @@ def test_an_invitation_leads_to_a_working_account(page_as, fresh_page, server, v
     page.get_by_label("Password again").fill("three unrelated words here")
     page.get_by_label("Code from your authenticator app").fill(totp_code(key_hex))
     page.get_by_role("button", name="Create my account").click()
+    page.wait_for_selector("ol.words")
+    checked(page, visits)
+    assert page.locator("ol.words li").count() == 24
+    page.get_by_role("link", name="I have written them down. Log in").click()
     page.wait_for_url(f"{server['url']}/login/")
     checked(page, visits)
-    assert page.get_by_text("is ready").is_visible()

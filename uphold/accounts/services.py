@@ -20,6 +20,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
+from uphold.crypto import services as crypto
+from uphold.crypto import sessions as crypto_sessions
 from uphold.lib.middleware import LOGIN_AT
 from uphold.processes.permissions import authorize
 
@@ -99,6 +101,13 @@ def _mark_used(invitation: Invitation, user: User) -> None:
     invitation.save(update_fields=["used_at", "used_by"])
 
 
+@dataclass
+class NewAccount:
+    user: User
+    device: TOTPDevice
+    recovery_words: str  # shown once, never stored
+
+
 def create_user(
     username: str,
     password: str,
@@ -106,8 +115,11 @@ def create_user(
     site_admin: bool = False,
     language: str = "en",
     totp_key: str | None = None,
-) -> tuple[User, TOTPDevice]:
-    """An account with a confirmed authenticator; used by enrolment, the CLI and the demo."""
+) -> NewAccount:
+    """An account with a confirmed authenticator and its key pair.
+
+    Used by enrolment, the CLI and the demo.
+    """
     with transaction.atomic():
         user = User.objects.create_user(
             username=username, password=password, is_site_admin=site_admin, language=language
@@ -115,12 +127,13 @@ def create_user(
         device = TOTPDevice.objects.create(
             user=user, name="authenticator", key=totp_key or new_totp_key(), confirmed=True
         )
-    return user, device
+        words = crypto.create_user_key(user, password)
+    return NewAccount(user, device, words)
 
 
 def accept_with_new_account(
     token: str, *, username: str, password: str, language: str, totp_key: str, code: str
-) -> User:
+) -> NewAccount:
     """Creates the account, its authenticator and any membership, all or nothing."""
     from uphold.processes.services import add_member
 
@@ -128,19 +141,20 @@ def accept_with_new_account(
         invitation = find_invitation(token, lock=True)
         if User.objects.filter(username__iexact=username).exists():
             raise InvitationError(_("That username is taken. Choose another."))
-        user, device = create_user(
+        account = create_user(
             username,
             password,
             site_admin=invitation.site_admin,
             language=language,
             totp_key=totp_key,
         )
-        if not device.verify_token(code):  # also spends the code: it cannot log in again
+        user = account.user
+        if not account.device.verify_token(code):  # also spends the code: it cannot log in again
             raise InvitationError(_("That code does not match. Check your authenticator app."))
         if invitation.process:
             add_member(invitation.process, user, invitation.role)
         _mark_used(invitation, user)
-    return user
+    return account
 
 
 def accept_as_member(user: User, token: str):
@@ -183,10 +197,20 @@ def log_in(request: HttpRequest, username: str, password: str, code: str) -> Log
         return LoginResult(None)
     login(request, user)  # a new session id
     otp_login(request, device)
+    crypto_sessions.hold(request, crypto.unlock(user, password))
+    _audit_login(user)
     now = timezone.now().isoformat()
     request.session[LOGIN_AT] = now
     request.session[REAUTH_AT] = now
     return LoginResult(user)
+
+
+def _audit_login(user: User) -> None:
+    from uphold.audit.models import Kind
+    from uphold.audit.services import record
+
+    for membership in user.memberships.select_related("process"):
+        record(user, membership.process, Kind.LOGIN)
 
 
 def reauthenticate(request: HttpRequest, password: str, code: str) -> bool:
@@ -212,10 +236,14 @@ def recently_authenticated(request: HttpRequest) -> bool:
 def change_password(request: HttpRequest, new_password: str) -> None:
     """Ends every other session of this user; the current one stays logged in."""
     user = request.user
+    private_key = crypto_sessions.private_key_of(request)
+    if private_key is None:
+        raise ValueError(_("Log in again before changing your password."))
     with transaction.atomic():
         user.set_password(new_password)
         user.session_generation += 1
         user.save(update_fields=["password", "session_generation"])
+        crypto.reseal_under_password(user, private_key, new_password)
     update_session_auth_hash(request, user)
 
 

@@ -133,7 +133,7 @@ def _join_with_new_account(request: HttpRequest, token: str, invitation) -> Http
         if key and form.is_valid():
             data = form.cleaned_data
             try:
-                user = services.accept_with_new_account(
+                account = services.accept_with_new_account(
                     token,
                     username=data["username"],
                     password=data["password1"],
@@ -144,10 +144,12 @@ def _join_with_new_account(request: HttpRequest, token: str, invitation) -> Http
             except services.InvitationError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(
-                    request, _("Your account %(name)s is ready. Log in.") % {"name": user.username}
+                # Shown in this response only; the words are never stored anywhere.
+                return render(
+                    request,
+                    "accounts/recovery_words.html",
+                    {"account": account, "words": account.recovery_words.split()},
                 )
-                return redirect("login")
     key = key or services.new_totp_key()
     label = invitation.process.code if invitation.process else "account"
     uri = services.totp_uri(key, label)
@@ -175,9 +177,13 @@ def _base32(key_hex: str) -> str:
 def password_view(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.change_password(request, form.cleaned_data["new_password1"])
-        messages.success(request, _("Your password is changed. Other sessions have ended."))
-        return redirect("home")
+        try:
+            services.change_password(request, form.cleaned_data["new_password1"])
+        except ValueError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your password is changed. Other sessions have ended."))
+            return redirect("home")
     return render(
         request, "accounts/password.html", {"form": form}, status=400 if form.errors else 200
     )

@@ -17,6 +17,12 @@ class StartProcessForm(forms.Form):
         ),
         widget=forms.TextInput(attrs={"autocapitalize": "none"}),
     )
+    title = forms.CharField(
+        label=_("Title (for the support and contact groups only)"),
+        max_length=200,
+        required=False,
+        help_text=_("Stored encrypted. Only members of the support and contact groups read it."),
+    )
     role = forms.ChoiceField(
         label=_("Your group"),
         choices=[(Role.SUPPORT, Role.SUPPORT.label), (Role.CONTACT, Role.CONTACT.label)],

@@ -6,13 +6,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from uphold.crypto.fields import EncryptedTextField
 
-class Role(models.TextChoices):
-    SURVIVOR = "survivor", _("survivor")
-    SUPPORT = "support", _("support group")
-    CONTACT = "contact", _("contact group")
-    COMMUNITY = "community", _("community group")
-    RESPONDENT = "respondent", _("person who did harm")
+from .roles import Role
 
 
 class ProcessState(models.TextChoices):
@@ -35,12 +31,17 @@ class Process(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Demo and generated processes; the generator refuses to run beside real ones.
     is_sample = models.BooleanField(default=False)
+    title = EncryptedTextField(_("title"), scope="record")
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def crypto_process_id(self) -> int:
+        return self.pk
 
 
 class Membership(models.Model):

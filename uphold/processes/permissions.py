@@ -40,6 +40,8 @@ PROCESS_ACTIONS = {
     "members.view": Reads(scopes.RECORD),
     "members.invite": Roles(GROUP),
     "members.remove": Roles(GROUP),
+    "members.grant": Roles(GROUP),
+    "audit.view": Reads(scopes.RECORD),
 }
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}

@@ -3,7 +3,11 @@
 from django.db.models import QuerySet
 
 from uphold.accounts.models import User
+from uphold.audit.models import AuditEvent
+from uphold.crypto.keyring import NoKey
+from uphold.crypto.models import SealedScopeKey
 
+from . import scopes
 from .models import Membership, Process
 
 
@@ -13,3 +17,32 @@ def memberships_of(user: User) -> QuerySet[Membership]:
 
 def members_of(process: Process) -> QuerySet[Membership]:
     return process.memberships.select_related("user").order_by("role", "user__username")
+
+
+def readable_title(process: Process) -> str | None:
+    """The title, if the current keyring holds the `record` key; None otherwise."""
+    try:
+        return process.title
+    except NoKey:
+        return None
+
+
+def missing_scopes(membership: Membership) -> list[str]:
+    held = set(
+        SealedScopeKey.objects.filter(
+            scope_key__process_id=membership.process_id,
+            scope_key__active=True,
+            user_id=membership.user_id,
+        ).values_list("scope_key__scope", flat=True)
+    )
+    return sorted(scopes.scopes_of(membership) - held)
+
+
+def audit_events(process: Process) -> list[dict]:
+    events = list(AuditEvent.objects.filter(process=process).order_by("-seq")[:500])
+    names = dict(
+        User.objects.filter(pk__in={e.actor_id_at_the_time for e in events}).values_list(
+            "pk", "username"
+        )
+    )
+    return [{"event": e, "actor": names.get(e.actor_id_at_the_time, "")} for e in events]

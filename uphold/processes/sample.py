@@ -4,6 +4,9 @@ import secrets
 
 from uphold.accounts.models import User
 from uphold.accounts.services import accept_as_member, acting_as, create_user
+from uphold.crypto import keyring
+from uphold.crypto.keyring import Keyring
+from uphold.crypto.services import unlock
 
 from . import services
 from .models import Process, Role
@@ -26,11 +29,11 @@ def new_password(prefix: str) -> str:
 
 def make_account(username: str, *, site_admin: bool = False) -> dict:
     password = new_password(username)
-    _user, device = create_user(username, password, site_admin=site_admin)
-    return {"username": username, "password": password, "totp_key": device.key}
+    account = create_user(username, password, site_admin=site_admin)
+    return {"username": username, "password": password, "totp_key": account.device.key}
 
 
-def build_process(code: str, people: list[tuple[str, str]]) -> list[dict]:
+def build_process(code: str, people: list[tuple[str, str]], title: str = "") -> list[dict]:
     """`people` is (username, role); the first, a support member, starts the process.
 
     Everyone else joins by an invitation link, exactly as in the web interface.
@@ -40,9 +43,12 @@ def build_process(code: str, people: list[tuple[str, str]]) -> list[dict]:
         raise ValueError("the first person starts the process and must be in the support group")
     accounts = [{**make_account(founder_name), "role": founder_role}]
     founder = acting_as(User.objects.get(username=founder_name))
-    services.start_process(founder, code, founder_role, is_sample=True)
-    for username, role in others:
-        accounts.append({**make_account(username), "role": role})
-        _invitation, token = services.invite_member(founder, code, role)
-        accept_as_member(acting_as(User.objects.get(username=username)), token)
+    ring = Keyring(founder.pk, unlock(founder, accounts[0]["password"]))
+    with keyring.using(ring):
+        services.start_process(founder, code, founder_role, title=title, is_sample=True)
+        for username, role in others:
+            accounts.append({**make_account(username), "role": role})
+            _invitation, token = services.invite_member(founder, code, role)
+            membership = accept_as_member(acting_as(User.objects.get(username=username)), token)
+            services.grant_access(founder, code, membership.pk)
     return accounts

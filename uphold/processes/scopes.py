@@ -5,7 +5,12 @@ The permission function grants read actions by scope, and the crypto layer seals
 key to the members whose role reads it, so the two cannot drift apart.
 """
 
-from .models import Membership, Role
+from typing import TYPE_CHECKING
+
+from .roles import Role
+
+if TYPE_CHECKING:
+    from .models import Membership
 
 SHARED = "shared"
 RECORD = "record"
@@ -22,7 +27,7 @@ READERS: dict[str, frozenset[str]] = {
 }
 
 
-def scopes_of(membership: Membership) -> frozenset[str]:
+def scopes_of(membership: "Membership") -> frozenset[str]:
     held = {scope for scope, roles in READERS.items() if membership.role in roles}
     if membership.role == Role.SURVIVOR and membership.survivor_full_access:
         held.add(RECORD)

@@ -7,13 +7,22 @@ from django.utils.translation import gettext as _
 
 from uphold.accounts.models import Invitation, User
 from uphold.accounts.services import make_invitation
+from uphold.audit import services as audit
+from uphold.audit.models import Kind
+from uphold.crypto import keyring
+from uphold.crypto import services as crypto
 
 from .models import Membership, Process, Role, code_validator
 from .permissions import GROUP, authorize, may_invite
 
 
-def start_process(actor: User, code: str, role: str, *, is_sample: bool = False) -> Process:
-    """A support or contact member starts a process and becomes its first member."""
+def start_process(
+    actor: User, code: str, role: str, *, title: str = "", is_sample: bool = False
+) -> Process:
+    """A support or contact member starts a process and becomes its first member.
+
+    Every scope gets its key, sealed to the founder, who then grants the others.
+    """
     authorize(actor, "process.start")
     if role not in GROUP:
         raise ValidationError(_("Start a process as a member of the support or contact group."))
@@ -22,7 +31,12 @@ def start_process(actor: User, code: str, role: str, *, is_sample: bool = False)
         if Process.objects.filter(code=code).exists():
             raise ValidationError(_("That code name is taken. Choose another."))
         process = Process.objects.create(code=code, is_sample=is_sample)
-        add_member(process, actor, role)
+        founder = add_member(process, actor, role)
+        crypto.create_process_keys(process, founder, keyring.current())
+        if title:
+            process.title = title
+            process.save(update_fields=["title"])
+        audit.record(actor, process, Kind.CREATE, process)
     return process
 
 
@@ -32,7 +46,9 @@ def add_member(process: Process, user: User, role: str) -> Membership:
         raise ValidationError(_("A site admin account cannot be a member of a process."))
     if role not in Role.values:
         raise ValidationError(_("Unknown role."))
-    return Membership.objects.create(process=process, user=user, role=role)
+    membership = Membership.objects.create(process=process, user=user, role=role)
+    audit.record(user, process, Kind.CREATE, membership)
+    return membership
 
 
 def invite_member(actor: User, process: Process | str, role: str) -> tuple[Invitation, str]:
@@ -51,4 +67,19 @@ def remove_member(actor: User, process: Process | str, membership_id: int) -> No
         raise ValidationError(_("You cannot remove yourself."))
     if not may_invite(mine, target.role):
         raise PermissionDenied(_("Your role cannot remove someone in that role."))
-    target.delete()
+    with transaction.atomic():
+        crypto.revoke(target)
+        audit.record(actor, mine.process, Kind.DELETE, target)
+        target.delete()
+
+
+def grant_access(actor: User, process: Process | str, membership_id: int) -> list[str]:
+    """The actor seals to a member the scope keys their role reads; returns what is missing."""
+    mine = authorize(actor, "members.grant", process)
+    target = Membership.objects.filter(process=mine.process, pk=membership_id).first()
+    if target is None:
+        raise Http404
+    with transaction.atomic():
+        missing = crypto.grant(keyring.current(), target)
+        audit.record(actor, mine.process, Kind.GRANT, target)
+    return missing

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from uphold.crypto import services as crypto
 from uphold.web.access import account_view, process_view
 
 from . import queries, services
@@ -22,7 +23,10 @@ def start_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             process = services.start_process(
-                request.user, form.cleaned_data["code"], form.cleaned_data["role"]
+                request.user,
+                form.cleaned_data["code"],
+                form.cleaned_data["role"],
+                title=form.cleaned_data["title"],
             )
         except ValidationError as error:
             form.add_error("code", error)
@@ -42,7 +46,10 @@ def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
         {
             "membership": membership,
             "process": membership.process,
+            "title": queries.readable_title(membership.process),
+            "missing": queries.missing_scopes(membership),
             "can_see_members": allowed(membership, "members.view"),
+            "can_see_audit": allowed(membership, "audit.view"),
         },
     )
 
@@ -56,9 +63,40 @@ def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         {
             "membership": membership,
             "process": membership.process,
-            "members": queries.members_of(membership.process),
+            "access": crypto.access_of(membership.process),
             "can_invite": allowed(membership, "members.invite"),
+            "can_see_audit": True,
             "removable": INVITABLE.get(membership.role, frozenset()),
+        },
+    )
+
+
+@process_view("members.grant")
+@require_POST
+def grant_view(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
+    missing = services.grant_access(request.user, membership.process, member_id)
+    if missing:
+        messages.error(
+            request,
+            _("You do not hold every key this member needs. Another member can give the rest."),
+        )
+    else:
+        messages.success(request, _("The member can now read what their role allows."))
+    return redirect("members", code=membership.process.code)
+
+
+@process_view("audit.view")
+@require_GET
+def audit_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return render(
+        request,
+        "processes/audit.html",
+        {
+            "membership": membership,
+            "process": membership.process,
+            "events": queries.audit_events(membership.process),
+            "can_see_members": True,
+            "can_see_audit": True,
         },
     )
 

@@ -29,7 +29,8 @@ class Command(BaseCommand):
             validate_password(password)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        user, device = create_user(username, password, site_admin=site_admin)
+        account = create_user(username, password, site_admin=site_admin)
+        user, device = account.user, account.device
         secret = base64.b32encode(bytes.fromhex(device.key)).decode()
         self.stdout.write(f"Created {user.username}{' (site admin)' if site_admin else ''}.")
         self.stdout.write(f"Authenticator key: {secret}")
@@ -38,6 +39,10 @@ class Command(BaseCommand):
         qr = qrcode.QRCode(border=1)
         qr.add_data(uri)
         qr.print_ascii(out=self.stdout._out, invert=True)
+        self.stdout.write(
+            "Recovery words (write them down now; they open your keys if you forget the "
+            f"password, and are shown only this once):\n{account.recovery_words}"
+        )
 
     def _ask(self) -> str:
         first = getpass.getpass("Password: ")

@@ -1,0 +1,88 @@
+"""Appending to and verifying the audit chain. Services call `record` inside their transaction."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import models, transaction
+
+from uphold.crypto.fields import encrypted_fields
+from uphold.processes.models import Process
+
+from .models import AuditEvent
+
+GENESIS = "0" * 64
+
+
+def content_digest(obj: models.Model | None) -> str:
+    """SHA-256 over the row's ciphertexts exactly as stored; verification needs no key."""
+    if obj is None:
+        return ""
+    columns = [f.attname for f in encrypted_fields(type(obj))]
+    if not columns:
+        return ""
+    stored = type(obj).objects.filter(pk=obj.pk).values_list(*columns).first() or ()
+    digest = hashlib.sha256()
+    for value in stored:
+        digest.update(b"\x00" if value is None else bytes(value))
+    return digest.hexdigest()
+
+
+def event_digest(event: AuditEvent) -> str:
+    fields = [
+        event.prev_digest,
+        event.process_id,
+        event.seq,
+        event.at.isoformat(),
+        event.actor_id_at_the_time,
+        event.kind,
+        event.object_type,
+        event.object_id,
+        event.content_digest,
+    ]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
+def record(actor, process: Process, kind: str, obj: models.Model | None = None) -> AuditEvent:
+    with transaction.atomic():
+        # Locking the process row serialises appends to its chain (SQLite serialises anyway).
+        Process.objects.select_for_update().filter(pk=process.pk).first()
+        last = AuditEvent.objects.filter(process=process).order_by("-seq").first()
+        event = AuditEvent(
+            process=process,
+            seq=(last.seq + 1) if last else 1,
+            actor_id_at_the_time=getattr(actor, "pk", None),
+            kind=kind,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            content_digest=content_digest(obj),
+            prev_digest=last.digest if last else GENESIS,
+        )
+        event.digest = event_digest(event)
+        event.save()
+    return event
+
+
+@dataclass
+class Break:
+    process_code: str
+    seq: int
+    event_id: int
+    reason: str
+
+
+def verify(process: Process) -> Break | None:
+    """The first broken link of the process's chain, or None if it is whole."""
+    prev, expected_seq = GENESIS, 1
+    for event in AuditEvent.objects.filter(process=process).order_by("seq").iterator():
+        reason = None
+        if event.seq != expected_seq:
+            reason = f"event {expected_seq} is missing"
+        elif event.prev_digest != prev:
+            reason = "does not follow the event before it"
+        elif event_digest(event) != event.digest:
+            reason = "was altered after it was written"
+        if reason:
+            return Break(process.code, event.seq, event.pk, reason)
+        prev, expected_seq = event.digest, expected_seq + 1
+    return None

@@ -1,0 +1,120 @@
+"""The one encrypted field type. Every sensitive text in Uphold is an EncryptedTextField.
+
+In the database a value is: magic (2 bytes) | scope key generation (4 bytes) | nonce | AEAD.
+The associated data binds table, column, row, process and scope, so a ciphertext copied to
+another row, column or scope does not open: reading it raises CryptoError instead of showing
+someone else's text. On the model instance the value is plain text, decrypted on first access
+with the current keyring.
+"""
+
+from collections.abc import Callable
+
+from django.db import models
+
+from . import keyring, primitives
+
+MAGIC = b"U1"
+HEADER = len(MAGIC) + 4
+
+ScopeSpec = str | Callable[[models.Model], str]
+
+
+class Sealed(bytes):
+    """A value as loaded from the database, not yet opened."""
+
+
+def process_id_of(instance: models.Model) -> int:
+    explicit = getattr(type(instance), "crypto_process_id", None)
+    return explicit.fget(instance) if isinstance(explicit, property) else instance.process_id
+
+
+def associated_data(instance: models.Model, field: "EncryptedTextField", scope: str) -> bytes:
+    return "|".join(
+        [
+            "uphold-v1",
+            instance._meta.db_table,
+            field.column,
+            str(instance.pk),
+            str(process_id_of(instance)),
+            scope,
+        ]
+    ).encode()
+
+
+def generation_of(raw: bytes) -> int:
+    if raw[: len(MAGIC)] != MAGIC:
+        raise primitives.CryptoError("not an Uphold ciphertext")
+    return int.from_bytes(raw[len(MAGIC) : HEADER], "big")
+
+
+class _Plaintext:
+    """Opens the stored value on first read; keeps the text on the instance, never on disk."""
+
+    def __init__(self, field: "EncryptedTextField") -> None:
+        self.field = field
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        value = instance.__dict__.get(self.field.attname)
+        if isinstance(value, Sealed):
+            value = self.field.open(instance, value)
+            instance.__dict__[self.field.attname] = value
+        return value
+
+    def __set__(self, instance, value) -> None:
+        instance.__dict__[self.field.attname] = value
+
+
+class EncryptedTextField(models.BinaryField):
+    def __init__(self, *args, scope: ScopeSpec, **kwargs) -> None:
+        self.scope = scope
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["scope"] = self.scope if isinstance(self.scope, str) else "callable"
+        return name, path, args, kwargs
+
+    def contribute_to_class(self, cls, name, *args, **kwargs) -> None:
+        super().contribute_to_class(cls, name, *args, **kwargs)
+        setattr(cls, self.attname, _Plaintext(self))
+
+    def scope_for(self, instance: models.Model) -> str:
+        return self.scope if isinstance(self.scope, str) else self.scope(instance)
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else Sealed(bytes(value))
+
+    def pre_save(self, model_instance: models.Model, add: bool):
+        value = model_instance.__dict__.get(self.attname)
+        if value is None or isinstance(value, Sealed):
+            return value
+        return self.seal(model_instance, str(value))
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is not None and not isinstance(value, bytes):
+            raise TypeError("an encrypted field is written only through model save()")
+        return super().get_db_prep_value(value, connection, prepared)
+
+    def seal(self, instance: models.Model, text: str, ring: keyring.Keyring | None = None) -> bytes:
+        if instance.pk is None:
+            raise ValueError(f"save {type(instance).__name__} before setting {self.name}")
+        scope = self.scope_for(instance)
+        ring = ring or keyring.current()
+        generation, key = ring.scope_key(process_id_of(instance), scope)
+        body = primitives.encrypt(key, text.encode(), associated_data(instance, self, scope))
+        return MAGIC + generation.to_bytes(4, "big") + body
+
+    def open(self, instance: models.Model, raw: bytes, ring: keyring.Keyring | None = None) -> str:
+        scope = self.scope_for(instance)
+        ring = ring or keyring.current()
+        _generation, key = ring.scope_key(process_id_of(instance), scope, generation_of(raw))
+        text = primitives.decrypt(key, raw[HEADER:], associated_data(instance, self, scope))
+        return text.decode()
+
+
+def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
+    return [f for f in model._meta.get_fields() if isinstance(f, EncryptedTextField)]

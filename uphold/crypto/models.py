@@ -1,0 +1,86 @@
+"""Keys at rest: each user's key pair, each process's scope keys sealed to its members.
+
+No key is ever stored in clear. A user's private key is sealed under their password (Argon2id)
+and, separately, under a recovery key; a scope key is sealed to each member whose role reads
+that scope; the process inbox's private key is sealed under the `record` scope key.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from uphold.processes import scopes
+
+
+class UserKey(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="key"
+    )
+    public_key = models.BinaryField()
+    password_salt = models.BinaryField()
+    kdf_opslimit = models.PositiveIntegerField()
+    kdf_memlimit = models.PositiveBigIntegerField()
+    private_by_password = models.BinaryField()
+    private_by_recovery = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"key of user {self.user_id}"
+
+
+class ScopeKey(models.Model):
+    """One generation of one scope's key in one process. Rotation adds a generation."""
+
+    process = models.ForeignKey(
+        "processes.Process", on_delete=models.CASCADE, related_name="scope_keys"
+    )
+    scope = models.CharField(max_length=16, choices=[(s, s) for s in scopes.READERS])
+    generation = models.PositiveIntegerField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process", "scope", "generation"], name="one_key_per_generation"
+            ),
+            models.UniqueConstraint(
+                fields=["process", "scope"],
+                condition=models.Q(active=True),
+                name="one_active_key_per_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} key {self.generation} of process {self.process_id}"
+
+
+class SealedScopeKey(models.Model):
+    scope_key = models.ForeignKey(ScopeKey, on_delete=models.CASCADE, related_name="sealed")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sealed_keys"
+    )
+    sealed = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope_key", "user"], name="one_seal_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope_key} for user {self.user_id}"
+
+
+class ProcessInbox(models.Model):
+    """What arrives with no `record` member present is sealed to this public key."""
+
+    process = models.OneToOneField(
+        "processes.Process", on_delete=models.CASCADE, related_name="inbox"
+    )
+    public_key = models.BinaryField()
+    private_sealed = models.BinaryField()
+    record_generation = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"inbox of process {self.process_id}"

@@ -1,0 +1,79 @@
+"""The few primitives Uphold uses, all from libsodium through PyNaCl.
+
+AEAD is XChaCha20-Poly1305 (random 24-byte nonces are safe); sealing to a member is libsodium's
+sealed box; password keys come from Argon2id with parameters stored beside each use.
+"""
+
+import os
+from dataclasses import dataclass
+
+import nacl.bindings as sodium
+import nacl.exceptions
+import nacl.pwhash.argon2id as argon2id
+from django.conf import settings
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+KEY_BYTES = 32
+NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+SALT_BYTES = argon2id.SALTBYTES
+
+
+class CryptoError(Exception):
+    """A ciphertext did not open: wrong key, or it was moved or altered. Never shown as text."""
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    opslimit: int
+    memlimit: int
+
+
+def kdf_params() -> KdfParams:
+    """Production: 64 MiB and 3 passes. Tests (UPHOLD_ARGON2_PROFILE=test): libsodium's minimum."""
+    if settings.UPHOLD_ARGON2_PROFILE == "test":
+        return KdfParams(argon2id.OPSLIMIT_MIN, argon2id.MEMLIMIT_MIN)
+    return KdfParams(3, 64 * 1024 * 1024)
+
+
+def random_key() -> bytes:
+    return os.urandom(KEY_BYTES)
+
+
+def new_salt() -> bytes:
+    return os.urandom(SALT_BYTES)
+
+
+def derive_key(password: str, salt: bytes, params: KdfParams) -> bytes:
+    return argon2id.kdf(KEY_BYTES, password.encode(), salt, params.opslimit, params.memlimit)
+
+
+def encrypt(key: bytes, plaintext: bytes, associated: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        plaintext, associated, nonce, key
+    )
+
+
+def decrypt(key: bytes, blob: bytes, associated: bytes) -> bytes:
+    nonce, body = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
+    try:
+        return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(body, associated, nonce, key)
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as error:
+        raise CryptoError("ciphertext does not open with this key and context") from error
+
+
+def new_key_pair() -> tuple[bytes, bytes]:
+    """(public, private) as raw bytes."""
+    private = PrivateKey.generate()
+    return bytes(private.public_key), bytes(private)
+
+
+def seal_to(public_key: bytes, plaintext: bytes) -> bytes:
+    return SealedBox(PublicKey(public_key)).encrypt(plaintext)
+
+
+def open_sealed(private_key: bytes, blob: bytes) -> bytes:
+    try:
+        return SealedBox(PrivateKey(private_key)).decrypt(blob)
+    except nacl.exceptions.CryptoError as error:
+        raise CryptoError("sealed box does not open with this key") from error

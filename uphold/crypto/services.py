@@ -1,0 +1,171 @@
+"""Every write of key material: user keys, scope keys, granting, revoking, the process inbox."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from mnemonic import Mnemonic
+
+from uphold.processes import scopes
+from uphold.processes.models import Membership, Process
+
+from . import primitives
+from .keyring import Keyring, NoKey
+from .models import ProcessInbox, ScopeKey, SealedScopeKey, UserKey
+
+WORDS = Mnemonic("english")
+
+
+def _private_ad(user_id: int, how: str) -> bytes:
+    return f"uphold-v1|user-private|{user_id}|{how}".encode()
+
+
+def _sealed_by_password(user, private_key: bytes, password: str) -> dict:
+    salt, params = primitives.new_salt(), primitives.kdf_params()
+    derived = primitives.derive_key(password, salt, params)
+    return {
+        "password_salt": salt,
+        "kdf_opslimit": params.opslimit,
+        "kdf_memlimit": params.memlimit,
+        "private_by_password": primitives.encrypt(
+            derived, private_key, _private_ad(user.pk, "password")
+        ),
+    }
+
+
+def create_user_key(user, password: str) -> str:
+    """Makes the user's key pair; returns the recovery words, to be shown once and never kept."""
+    public, private = primitives.new_key_pair()
+    recovery = primitives.random_key()
+    UserKey.objects.create(
+        user=user,
+        public_key=public,
+        private_by_recovery=primitives.encrypt(recovery, private, _private_ad(user.pk, "recovery")),
+        **_sealed_by_password(user, private, password),
+    )
+    return WORDS.to_mnemonic(recovery)
+
+
+def unlock(user, password: str) -> bytes:
+    """The private key, from the password. Raises CryptoError for a wrong password."""
+    key = UserKey.objects.get(user=user)
+    params = primitives.KdfParams(key.kdf_opslimit, key.kdf_memlimit)
+    derived = primitives.derive_key(password, bytes(key.password_salt), params)
+    return primitives.decrypt(
+        derived, bytes(key.private_by_password), _private_ad(user.pk, "password")
+    )
+
+
+def unlock_with_recovery(user, words: str) -> bytes:
+    try:
+        recovery = bytes(WORDS.to_entropy(" ".join(words.lower().split())))
+    except (ValueError, LookupError) as error:
+        raise primitives.CryptoError("not a valid recovery phrase") from error
+    key = UserKey.objects.get(user=user)
+    return primitives.decrypt(
+        recovery, bytes(key.private_by_recovery), _private_ad(user.pk, "recovery")
+    )
+
+
+def reseal_under_password(user, private_key: bytes, password: str) -> None:
+    """After a password change: same key pair, a new salt, the current parameters."""
+    salt, params = primitives.new_salt(), primitives.kdf_params()
+    UserKey.objects.filter(user=user).update(
+        password_salt=salt,
+        kdf_opslimit=params.opslimit,
+        kdf_memlimit=params.memlimit,
+        private_by_password=primitives.encrypt(
+            primitives.derive_key(password, salt, params),
+            private_key,
+            _private_ad(user.pk, "password"),
+        ),
+    )
+
+
+def _seal_scope_key(scope_key: ScopeKey, key: bytes, user_id: int) -> None:
+    public = bytes(UserKey.objects.get(user_id=user_id).public_key)
+    SealedScopeKey.objects.update_or_create(
+        scope_key=scope_key, user_id=user_id, defaults={"sealed": primitives.seal_to(public, key)}
+    )
+
+
+def _inbox_ad(process_id: int) -> bytes:
+    return f"uphold-v1|inbox-private|{process_id}".encode()
+
+
+@transaction.atomic
+def create_process_keys(process: Process, founder: Membership, ring: Keyring) -> None:
+    """A fresh key for every scope, sealed to the founder for each scope their role reads."""
+    held = scopes.scopes_of(founder)
+    for scope in scopes.READERS:
+        key = primitives.random_key()
+        scope_key = ScopeKey.objects.create(process=process, scope=scope, generation=1)
+        if scope in held:
+            _seal_scope_key(scope_key, key, founder.user_id)
+            ring.remember(process.pk, scope, 1, key)
+    generation, record = ring.scope_key(process.pk, scopes.RECORD)
+    public, private = primitives.new_key_pair()
+    ProcessInbox.objects.create(
+        process=process,
+        public_key=public,
+        private_sealed=primitives.encrypt(record, private, _inbox_ad(process.pk)),
+        record_generation=generation,
+    )
+
+
+@dataclass
+class Access:
+    membership: Membership
+    missing: list[str]
+
+
+def access_of(process: Process) -> list[Access]:
+    """Each member with the scopes their role reads but for which they hold no key yet."""
+    held: dict[int, set[str]] = {}
+    for user_id, scope in SealedScopeKey.objects.filter(
+        scope_key__process=process, scope_key__active=True
+    ).values_list("user_id", "scope_key__scope"):
+        held.setdefault(user_id, set()).add(scope)
+    return [
+        Access(m, sorted(scopes.scopes_of(m) - held.get(m.user_id, set())))
+        for m in process.memberships.select_related("user")
+    ]
+
+
+@transaction.atomic
+def grant(ring: Keyring, membership: Membership) -> list[str]:
+    """Seals to the member every scope key they should hold that the granter holds.
+
+    Returns the scopes still missing (the granter does not hold them).
+    """
+    still_missing = []
+    for scope in scopes.scopes_of(membership):
+        try:
+            generation, key = ring.scope_key(membership.process_id, scope)
+        except NoKey:
+            still_missing.append(scope)
+            continue
+        scope_key = ScopeKey.objects.get(
+            process_id=membership.process_id, scope=scope, generation=generation
+        )
+        _seal_scope_key(scope_key, key, membership.user_id)
+    return still_missing
+
+
+def revoke(membership: Membership) -> None:
+    """Deletes the member's sealed copies; what they could read before stays readable to them
+    only through copies they kept, which is why removal offers rotation."""
+    SealedScopeKey.objects.filter(
+        scope_key__process_id=membership.process_id, user_id=membership.user_id
+    ).delete()
+
+
+def seal_to_inbox(process: Process, plaintext: bytes) -> bytes:
+    """For what arrives with no `record` member present: readable to the group only."""
+    return primitives.seal_to(bytes(process.inbox.public_key), plaintext)
+
+
+def open_from_inbox(ring: Keyring, process: Process, blob: bytes) -> bytes:
+    inbox = process.inbox
+    _generation, record = ring.scope_key(process.pk, scopes.RECORD, inbox.record_generation)
+    private = primitives.decrypt(record, bytes(inbox.private_sealed), _inbox_ad(process.pk))
+    return primitives.open_sealed(private, blob)
