@@ -1,0 +1,94 @@
+"""Markers written through the real code paths appear nowhere on disk in a readable form.
+
+A separate process fills a fresh data folder (SQLite with its WAL) or a fresh PostgreSQL
+database: users, a process with a marker in every encrypted field, a login and page views
+through the web stack. Then the data folder, the logs and a pg_dump are searched for the
+markers in UTF-8 and UTF-16.
+"""
+
+import glob
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+MARK = "ATREST-MARKER-5c1e"
+
+FILL = f"""
+import django; django.setup()
+from django.test import Client
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from uphold.processes.sample import build_process
+from uphold.accounts.services import totp_code
+people = build_process("kestrel", [("support", "support"), ("contact", "contact")],
+                       title="{MARK}-processes.process.title")
+account = people[1]
+client = Client()
+client.post("/login/", {{"username": account["username"], "password": account["password"],
+                        "code": totp_code(account["totp_key"])}})
+page = client.get("/p/kestrel/").content.decode()
+assert "{MARK}" in page, "the member must read it, or this test proves nothing"
+client.get("/p/kestrel/audit/")
+print("filled")
+"""
+
+
+def forms(marker: str) -> list[bytes]:
+    return [marker.encode(), marker.encode("utf-16-le"), marker.encode("utf-16-be")]
+
+
+def fill(data: Path, database_url: str | None) -> str:
+    env = os.environ | {"UPHOLD_MODE": "test", "UPHOLD_DATA_DIR": str(data)}
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    result = subprocess.run(
+        [sys.executable, "-c", FILL],
+        env=env | {"DJANGO_SETTINGS_MODULE": "uphold.settings"},
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    return (result.stdout + result.stderr).decode(errors="replace")
+
+
+def assert_absent(blob: bytes, where: str) -> None:
+    for form in forms(MARK):
+        assert form not in blob, f"marker readable in {where}"
+
+
+def test_sqlite_file_wal_data_folder_and_logs_hold_no_marker(tmp_path):
+    output = fill(tmp_path, None)
+    assert "filled" in output
+    assert_absent(output.encode(), "the logs")
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name.endswith("-wal") for p in files) or any(p.suffix == ".sqlite3" for p in files)
+    for path in files:
+        assert_absent(path.read_bytes(), str(path))
+
+
+def test_a_postgresql_dump_holds_no_marker(tmp_path):
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("runs in the PostgreSQL pass of CI")
+    import psycopg
+
+    name = f"uphold_at_rest_{uuid.uuid4().hex[:8]}"
+    admin = urlparse(url)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        target = urlparse(url)._replace(path=f"/{name}").geturl()
+        fill(tmp_path, target)
+        pg_dump = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))[-1]
+        dump = subprocess.run([pg_dump, target], capture_output=True, check=True).stdout
+        assert b"processes_process" in dump
+        assert_absent(dump, "pg_dump")
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,75 @@
+"""The audit chain: every change is an event; an edit behind Uphold's back is found and named."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+
+from uphold.audit.models import AuditEvent
+from uphold.audit.services import verify
+from uphold.processes.models import Process
+
+from .conftest import MARK
+
+
+def kinds(code: str) -> list[str]:
+    return list(
+        AuditEvent.objects.filter(process__code=code).order_by("seq").values_list("kind", flat=True)
+    )
+
+
+def test_building_a_process_leaves_an_unbroken_chain(people):
+    assert kinds("kestrel")[:2] == ["create", "create"]
+    assert kinds("kestrel").count("grant") == 4
+    assert verify(Process.objects.get(code="kestrel")) is None
+
+
+def test_a_login_is_an_event_in_each_of_the_members_processes(accounts):
+    from django.test import Client
+
+    from .test_login import post_login
+
+    before = kinds("kestrel").count("login")
+    post_login(Client(), accounts["community"])
+    assert kinds("kestrel").count("login") == before + 1
+    assert kinds("heron").count("login") == 0
+
+
+def test_events_hold_no_text_in_clear(people):
+    for event in AuditEvent.objects.values():
+        assert MARK not in repr(event)
+
+
+def test_an_edited_row_breaks_the_chain_and_verify_names_it(people):
+    event = AuditEvent.objects.filter(process__code="kestrel").order_by("seq")[2]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AuditEvent._meta.db_table} SET kind = %s WHERE id = %s", ["delete", event.pk]
+        )
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify", stdout=StringIO(), stderr=err)
+    assert f"kestrel: event {event.seq} (row id {event.pk}) was altered" in err.getvalue()
+
+
+def test_a_deleted_event_breaks_the_chain(people):
+    event = AuditEvent.objects.filter(process__code="kestrel").order_by("seq")[1]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s", [event.pk])
+    problem = verify(Process.objects.get(code="kestrel"))
+    assert problem and "missing" in problem.reason
+
+
+def test_a_whole_chain_verifies(people):
+    out = StringIO()
+    call_command("verify", stdout=out)
+    assert "kestrel:" in out.getvalue() and "chain intact" in out.getvalue()
+
+
+def test_group_members_read_the_audit_log(client_for, django_assert_max_num_queries):
+    client = client_for("contact")
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("audit", args=["kestrel"])).content.decode()
+    assert "gave access" in page and "support" in page

@@ -1,0 +1,250 @@
+"""Encryption at rest: what each key opens, and that nothing else opens anything."""
+
+import hashlib
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from uphold.crypto import primitives, services
+from uphold.crypto.keyring import Keyring, NoKey, using
+from uphold.crypto.models import ProcessInbox, SealedScopeKey, UserKey
+from uphold.processes import scopes
+from uphold.processes.models import Membership, Process
+
+from .conftest import MARK
+from .crypto_tools import encrypted_field_labels, every_ciphertext, open_everything
+
+
+def keyring_of(user, password: str) -> Keyring:
+    return Keyring(user.pk, services.unlock(user, password))
+
+
+def test_the_password_opens_the_private_key_and_a_wrong_one_does_not(people, accounts):
+    assert len(services.unlock(people["contact"], accounts["contact"]["password"])) == 32
+    with pytest.raises(primitives.CryptoError):
+        services.unlock(people["contact"], "not the password")
+
+
+def test_the_recovery_words_open_the_same_private_key(db):
+    from uphold.accounts.services import create_user
+
+    account = create_user("wren", "a long passphrase here")
+    assert len(account.recovery_words.split()) == 24
+    by_words = services.unlock_with_recovery(account.user, account.recovery_words)
+    assert by_words == services.unlock(account.user, "a long passphrase here")
+    wrong = account.recovery_words.split()
+    wrong[0], wrong[1] = wrong[1], wrong[0]
+    with pytest.raises(primitives.CryptoError):
+        services.unlock_with_recovery(account.user, " ".join(wrong))
+
+
+def test_kdf_parameters_are_stored_with_the_key(people):
+    key = UserKey.objects.get(user=people["contact"])
+    expected = primitives.kdf_params()
+    assert (key.kdf_opslimit, key.kdf_memlimit) == (expected.opslimit, expected.memlimit)
+    assert settings.UPHOLD_ARGON2_PROFILE == "test"
+
+
+def test_production_derives_keys_with_at_least_64_mib(settings):
+    settings.UPHOLD_ARGON2_PROFILE = "production"
+    assert primitives.kdf_params().memlimit >= 64 * 1024 * 1024
+
+
+def test_a_password_change_reseals_the_same_key(client_for, people, accounts):
+    before = services.unlock(people["contact"], accounts["contact"]["password"])
+    client = client_for("contact")
+    new = "another long passphrase"
+    response = client.post(
+        reverse("password"),
+        {
+            "old_password": accounts["contact"]["password"],
+            "new_password1": new,
+            "new_password2": new,
+        },
+    )
+    assert response.status_code == 302
+    assert services.unlock(people["contact"], new) == before
+    with pytest.raises(primitives.CryptoError):
+        services.unlock(people["contact"], accounts["contact"]["password"])
+
+
+ROLE_OPENS = {
+    "support": {"processes.process.title"},
+    "contact": {"processes.process.title"},
+    "survivor": set(),
+    "community": set(),
+    "respondent": set(),
+    "outsider": set(),
+    "admin": set(),
+}
+
+
+@pytest.mark.parametrize("role", list(ROLE_OPENS))
+def test_each_role_opens_exactly_what_its_scopes_allow(role, people, accounts):
+    """With one member's password and a copy of the database, open everything possible."""
+    opened = open_everything(keyring_of(people[role], accounts[role]["password"]))
+    kestrel = {label for label, texts in opened.items() if any(MARK in t for t in texts)}
+    assert kestrel == ROLE_OPENS[role]
+    for label, texts in opened.items():
+        for text in texts:
+            assert text == MARK + label, "a marker opened in the wrong field"
+
+
+def test_the_scope_test_covers_every_encrypted_field():
+    covered = set().union(*ROLE_OPENS.values())
+    assert encrypted_field_labels() <= covered | {"processes.process.title"}
+    assert encrypted_field_labels() == {"processes.process.title"}, (
+        "a new encrypted field: fill it with a marker in the fixtures and add it to ROLE_OPENS"
+    )
+
+
+def test_scope_keys_are_sealed_exactly_to_the_roles_that_read_them(people):
+    process = Process.objects.get(code="kestrel")
+    for membership in process.memberships.all():
+        held = set(
+            SealedScopeKey.objects.filter(
+                user=membership.user, scope_key__process=process
+            ).values_list("scope_key__scope", flat=True)
+        )
+        assert held == set(scopes.scopes_of(membership)), membership.role
+
+
+def test_what_the_server_holds_opens_nothing(people):
+    """Settings, the secret key and the database: no key among them opens any ciphertext."""
+    candidates = {
+        hashlib.sha256(settings.SECRET_KEY.encode()).digest(),
+        settings.SECRET_KEY.encode()[:32],
+    }
+    for key in UserKey.objects.all():
+        candidates |= {bytes(key.public_key), bytes(key.password_salt).ljust(32, b"\0")}
+    for inbox in ProcessInbox.objects.all():
+        candidates.add(bytes(inbox.public_key))
+    opened = 0
+    ciphertexts = list(every_ciphertext())
+    assert ciphertexts
+    for _model, field, instance, raw in ciphertexts:
+        for key in candidates:
+            ring = Keyring(None, None)
+            for scope in scopes.READERS:
+                ring.remember(instance.pk, scope, 1, key)
+            try:
+                field.open(instance, raw, ring)
+                opened += 1
+            except primitives.CryptoError:
+                pass
+    assert opened == 0
+    assert open_everything(Keyring(None, None)) == {}
+
+
+def test_a_ciphertext_moved_to_another_row_fails_loudly(people, accounts):
+    kestrel_raw = Process.objects.filter(code="kestrel").values_list("title", flat=True).get()
+    Process.objects.filter(code="heron").update(title=kestrel_raw)
+    heron = Process.objects.get(code="heron")
+    # heron's own member holds heron's record key: kestrel's text does not open under it.
+    outsider = keyring_of(people["outsider"], accounts["outsider"]["password"])
+    with using(outsider), pytest.raises(primitives.CryptoError):
+        _ = heron.title
+    # Even kestrel's own key does not open it in heron's row: the row is part of the seal.
+    support = keyring_of(people["support"], accounts["support"]["password"])
+    _generation, record = support.scope_key(Process.objects.get(code="kestrel").pk, "record")
+    forced = Keyring(None, None)
+    forced.remember(heron.pk, "record", 1, record)
+    with pytest.raises(primitives.CryptoError):
+        Process._meta.get_field("title").open(heron, bytes(kestrel_raw), forced)
+
+
+def test_a_ciphertext_moved_to_another_scope_fails_loudly(people, accounts):
+    support = keyring_of(people["support"], accounts["support"]["password"])
+    kestrel = Process.objects.get(code="kestrel")
+    field = Process._meta.get_field("title")
+    raw = kestrel.__dict__["title"]
+    assert field.open(kestrel, raw, support) == MARK + "processes.process.title"
+    field.scope = "community"
+    try:
+        with pytest.raises(primitives.CryptoError):
+            field.open(kestrel, raw, support)
+    finally:
+        field.scope = "record"
+
+
+def test_someone_who_joins_by_link_reads_nothing_until_given_access(people, accounts):
+    from uphold.accounts.services import accept_as_member, create_user
+    from uphold.processes.services import grant_access, invite_member
+
+    _inv, token = invite_member(people["support"], "kestrel", "contact")
+    newcomer = create_user("glasgow", "a long passphrase here").user
+    from uphold.accounts.services import acting_as
+
+    membership = accept_as_member(acting_as(newcomer), token)
+    ring = keyring_of(newcomer, "a long passphrase here")
+    assert open_everything(ring) == {}
+    with using(keyring_of(people["support"], accounts["support"]["password"])):
+        assert grant_access(people["support"], "kestrel", membership.pk) == []
+    opened = open_everything(keyring_of(newcomer, "a long passphrase here"))
+    assert opened == {"processes.process.title": [MARK + "processes.process.title"]}
+
+
+def test_removing_a_member_deletes_their_sealed_keys(people, accounts):
+    from uphold.processes.services import remove_member
+
+    contact = Membership.objects.get(process__code="kestrel", role="contact")
+    remove_member(people["support"], "kestrel", contact.pk)
+    assert not SealedScopeKey.objects.filter(user=people["contact"]).exists()
+    assert open_everything(keyring_of(people["contact"], accounts["contact"]["password"])) == {}
+
+
+def test_the_process_inbox_opens_only_for_record_readers(people, accounts):
+    kestrel = Process.objects.get(code="kestrel")
+    sealed = services.seal_to_inbox(kestrel, b"a question from someone around him")
+    contact = keyring_of(people["contact"], accounts["contact"]["password"])
+    assert (
+        services.open_from_inbox(contact, kestrel, sealed) == b"a question from someone around him"
+    )
+    respondent = keyring_of(people["respondent"], accounts["respondent"]["password"])
+    with pytest.raises(NoKey):
+        services.open_from_inbox(respondent, kestrel, sealed)
+
+
+def test_the_session_store_alone_does_not_hold_the_private_key(client_for, people, accounts):
+    from django.contrib.sessions.models import Session
+
+    from uphold.crypto import sessions
+
+    client = client_for("contact")
+    private = services.unlock(people["contact"], accounts["contact"]["password"])
+    stored = Session.objects.get(session_key=client.session.session_key).session_data
+    assert private.hex() not in stored
+    import base64
+
+    assert base64.b64encode(private).decode() not in stored
+    # Without the cookie, the session opens no key: the page shows no title.
+    page = client.get(reverse("process", args=["kestrel"])).content.decode()
+    assert MARK in page
+    del client.cookies[sessions.cookie_name()]
+    page = client.get(reverse("process", args=["kestrel"])).content.decode()
+    assert MARK not in page
+
+
+def test_logout_clears_the_key_cookie(client_for):
+    from uphold.crypto import sessions
+
+    client = client_for("contact")
+    response = client.post(reverse("logout"))
+    assert response.cookies[sessions.cookie_name()].value == ""
+
+
+def test_a_real_login_holds_the_key_for_the_session(accounts):
+    from .test_login import post_login
+
+    client = Client()
+    assert post_login(client, accounts["support"]).status_code == 302
+    page = client.get(reverse("process", args=["kestrel"])).content.decode()
+    assert MARK + "processes.process.title" in page
+
+
+def test_the_site_admin_opens_no_process_page(client_for):
+    admin = client_for("admin")
+    for name in ("process", "members", "audit"):
+        assert admin.get(reverse(name, args=["kestrel"])).status_code == 404
