@@ -36,7 +36,21 @@ def accounts(db) -> dict[str, dict]:
         made[account["role"]] = account
     for account in build_process("heron", [("outsider", Role.SUPPORT)]):
         made["outsider"] = account
+    _attach_marked_document(made["support"])
     return made
+
+
+def _attach_marked_document(support: dict) -> None:
+    from uphold.attachments.services import Writer
+    from uphold.crypto.keyring import Keyring, using
+    from uphold.processes.models import Membership
+
+    user = User.objects.get(username=support["username"])
+    membership = Membership.objects.get(user=user, process__code="kestrel")
+    with using(Keyring(user.pk, unlock(user, support["password"]))):
+        writer = Writer(membership, "record", MARK + "attachments.attachment.name", "text/plain")
+        writer.write((MARK + "attachments.attachmentchunk.data").encode())
+        writer.finish()
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ def open_everything(keyring: Keyring) -> dict[str, list[str]]:
                 text = field.open(instance, raw, keyring)
             except (NoKey, CryptoError):
                 continue
+            if isinstance(text, bytes):
+                text = text[20:].decode(errors="replace")  # a chunk starts with its position
             opened.setdefault(f"{model._meta.label_lower}.{field.name}", []).append(text)
     return opened
 

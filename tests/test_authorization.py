@@ -7,6 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from uphold.accounts.services import make_invitation
+from uphold.attachments.models import Attachment
 from uphold.processes.models import Membership, Process
 
 from .conftest import ROLES, database_state
@@ -57,6 +58,8 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "POST": GROUP_ONLY | {"support": 302, "contact": 302},
     },
     "audit": {"GET": GROUP_ONLY},
+    "documents": {"GET": GROUP_ONLY},
+    "document": {"GET": GROUP_ONLY},
     "member-remove": {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": GROUP_ONLY | {"support": 302, "contact": 302},
@@ -87,6 +90,7 @@ def url_for(name: str, accounts) -> str:
         )[1],
         "user_id": community.user_id,
         "member_id": community.pk,
+        "attachment_id": Attachment.objects.filter(process__code="kestrel").first().pk,
     }
     pattern = next(p for p in get_resolver().url_patterns if p.name == name)
     wanted = pattern.pattern.regex.groupindex

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "uphold.processes",
     "uphold.crypto",
     "uphold.audit",
+    "uphold.attachments",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -241,6 +242,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+UPHOLD_ATTACHMENT_MAX_MB = env_int("UPHOLD_ATTACHMENT_MAX_MB", 200)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

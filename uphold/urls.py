@@ -4,6 +4,7 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from uphold.accounts import views as accounts
+from uphold.attachments import views as attachments
 from uphold.processes import views as processes
 from uphold.web import views as web
 from uphold.web.access import public_view
@@ -39,6 +40,12 @@ urlpatterns = [
         name="member-grant",
     ),
     path("p/<slug:code>/audit/", processes.audit_view, name="audit"),
+    path("p/<slug:code>/documents/", attachments.documents_view, name="documents"),
+    path(
+        "p/<slug:code>/documents/<uuid:attachment_id>/",
+        attachments.download_view,
+        name="document",
+    ),
     path(
         "p/<slug:code>/members/<int:member_id>/remove/",
         processes.remove_view,

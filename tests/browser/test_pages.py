@@ -16,6 +16,7 @@ PAGES = {
         "/p/kestrel/members/",
         "/p/kestrel/members/invite/",
         "/p/kestrel/audit/",
+        "/p/kestrel/documents/",
         "/p/new/",
     ],
     "contact": ["/", "/p/kestrel/", "/p/kestrel/members/", "/p/kestrel/members/invite/"],

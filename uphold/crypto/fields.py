@@ -92,28 +92,44 @@ class EncryptedTextField(models.BinaryField):
         value = model_instance.__dict__.get(self.attname)
         if value is None or isinstance(value, Sealed):
             return value
-        return self.seal(model_instance, str(value))
+        return self.seal(model_instance, value)
+
+    def to_bytes(self, value) -> bytes:
+        return str(value).encode()
+
+    def from_bytes(self, data: bytes):
+        return data.decode()
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if value is not None and not isinstance(value, bytes):
             raise TypeError("an encrypted field is written only through model save()")
         return super().get_db_prep_value(value, connection, prepared)
 
-    def seal(self, instance: models.Model, text: str, ring: keyring.Keyring | None = None) -> bytes:
+    def seal(self, instance: models.Model, value, ring: keyring.Keyring | None = None) -> bytes:
         if instance.pk is None:
             raise ValueError(f"save {type(instance).__name__} before setting {self.name}")
         scope = self.scope_for(instance)
         ring = ring or keyring.current()
         generation, key = ring.scope_key(process_id_of(instance), scope)
-        body = primitives.encrypt(key, text.encode(), associated_data(instance, self, scope))
+        body = primitives.encrypt(key, self.to_bytes(value), associated_data(instance, self, scope))
         return MAGIC + generation.to_bytes(4, "big") + body
 
-    def open(self, instance: models.Model, raw: bytes, ring: keyring.Keyring | None = None) -> str:
+    def open(self, instance: models.Model, raw: bytes, ring: keyring.Keyring | None = None):
         scope = self.scope_for(instance)
         ring = ring or keyring.current()
         _generation, key = ring.scope_key(process_id_of(instance), scope, generation_of(raw))
-        text = primitives.decrypt(key, raw[HEADER:], associated_data(instance, self, scope))
-        return text.decode()
+        data = primitives.decrypt(key, raw[HEADER:], associated_data(instance, self, scope))
+        return self.from_bytes(data)
+
+
+class EncryptedBinaryField(EncryptedTextField):
+    """The same seal around bytes: attachment chunks."""
+
+    def to_bytes(self, value) -> bytes:
+        return bytes(value)
+
+    def from_bytes(self, data: bytes) -> bytes:
+        return data
 
 
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:

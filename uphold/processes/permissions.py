@@ -42,6 +42,7 @@ PROCESS_ACTIONS = {
     "members.remove": Roles(GROUP),
     "members.grant": Roles(GROUP),
     "audit.view": Reads(scopes.RECORD),
+    "documents.view": Reads(scopes.RECORD),
 }
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}

@@ -1,0 +1,84 @@
+"""The process's documents: upload, list, download. For the support and contact groups."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from uphold.processes import scopes
+from uphold.processes.models import Membership
+from uphold.web.access import process_view
+
+from . import services
+from .models import Attachment
+from .uploads import EncryptingUploadHandler
+
+
+def _documents(membership: Membership) -> list[Attachment]:
+    return list(
+        Attachment.objects.filter(
+            process=membership.process, scope=scopes.RECORD, complete=True
+        ).order_by("-created_at")
+    )
+
+
+# The handler must be in place before anything reads the body, and the CSRF check reads it;
+# so CSRF is checked just after (csrf_protect), never skipped.
+@csrf_exempt
+@process_view("documents.view")
+@require_http_methods(["GET", "POST"])
+def documents_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    handler = None
+    if request.method == "POST":
+        handler = EncryptingUploadHandler(request, membership, scopes.RECORD)
+        request.upload_handlers = [handler]
+    return _documents_page(request, membership, handler)
+
+
+@csrf_protect
+def _documents_page(request, membership, handler) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if handler.too_large:
+            messages.error(
+                request,
+                _("That file is larger than %(mb)s MB. Nothing was stored.")
+                % {"mb": services.limit_bytes() // (1024 * 1024)},
+            )
+            status = 400
+        elif upload is None:
+            messages.error(request, _("Choose a file first."))
+            status = 400
+        else:
+            messages.success(request, _("The file is stored, encrypted."))
+            return redirect("documents", code=membership.process.code)
+    return render(
+        request,
+        "attachments/documents.html",
+        {
+            "membership": membership,
+            "process": membership.process,
+            "documents": _documents(membership),
+            "limit_mb": services.limit_bytes() // (1024 * 1024),
+            "can_see_members": True,
+            "can_see_audit": True,
+        },
+        status=status,
+    )
+
+
+@process_view("documents.view")
+@require_GET
+def download_view(request: HttpRequest, membership: Membership, attachment_id) -> HttpResponse:
+    attachment = get_object_or_404(
+        Attachment, pk=attachment_id, process=membership.process, scope=scopes.RECORD, complete=True
+    )
+    response = StreamingHttpResponse(
+        services.read(attachment), content_type="application/octet-stream"
+    )
+    response["Content-Length"] = str(attachment.size)
+    response["Content-Disposition"] = "attachment"
+    return response
