@@ -58,6 +58,10 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "POST": GROUP_ONLY | {"support": 302, "contact": 302},
     },
     "audit": {"GET": GROUP_ONLY},
+    "keys-rotate": {
+        "GET": expect(404, anonymous=302, members=403, group=405),
+        "POST": GROUP_ONLY | {"support": 302, "contact": 302},
+    },
     "documents": {"GET": GROUP_ONLY},
     "document": {"GET": GROUP_ONLY},
     "member-remove": {

@@ -40,6 +40,7 @@ urlpatterns = [
         name="member-grant",
     ),
     path("p/<slug:code>/audit/", processes.audit_view, name="audit"),
+    path("p/<slug:code>/keys/rotate/", processes.rotate_view, name="keys-rotate"),
     path("p/<slug:code>/documents/", attachments.documents_view, name="documents"),
     path(
         "p/<slug:code>/documents/<uuid:attachment_id>/",

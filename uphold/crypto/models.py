@@ -84,3 +84,25 @@ class ProcessInbox(models.Model):
 
     def __str__(self) -> str:
         return f"inbox of process {self.process_id}"
+
+
+class Rotation(models.Model):
+    """A change of keys in progress or done. Killed at any point, it is resumed from the data:
+    each ciphertext names its key generation, so the rows still to move are found again."""
+
+    process = models.ForeignKey(
+        "processes.Process", on_delete=models.CASCADE, related_name="rotations"
+    )
+    scopes = models.CharField(max_length=100)  # comma-separated scope names
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rotation of {self.scopes} in process {self.process_id}"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.split(",") if s]

@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from uphold.accounts.models import User
 from uphold.accounts.services import acting_as
+from uphold.crypto import keyring
+from uphold.crypto.services import unlock
 
 
 class MemberCommand(BaseCommand):
@@ -22,4 +24,5 @@ class MemberCommand(BaseCommand):
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None or not user.check_password(password):
             raise CommandError("That username or password is wrong.")
+        keyring.activate(keyring.Keyring(user.pk, unlock(user, password)))
         return acting_as(user)

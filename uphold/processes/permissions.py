@@ -41,6 +41,7 @@ PROCESS_ACTIONS = {
     "members.invite": Roles(GROUP),
     "members.remove": Roles(GROUP),
     "members.grant": Roles(GROUP),
+    "keys.rotate": Roles(GROUP),
     "audit.view": Reads(scopes.RECORD),
     "documents.view": Reads(scopes.RECORD),
 }

@@ -9,9 +9,10 @@ from uphold.accounts.models import Invitation, User
 from uphold.accounts.services import make_invitation
 from uphold.audit import services as audit
 from uphold.audit.models import Kind
-from uphold.crypto import keyring
+from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
 
+from . import scopes
 from .models import Membership, Process, Role, code_validator
 from .permissions import GROUP, authorize, may_invite
 
@@ -71,6 +72,14 @@ def remove_member(actor: User, process: Process | str, membership_id: int) -> No
         crypto.revoke(target)
         audit.record(actor, mine.process, Kind.DELETE, target)
         target.delete()
+
+
+def rotate_keys(actor: User, process: Process | str, progress=lambda line: None):
+    """Replaces every scope key the actor holds, or finishes a rotation that was interrupted."""
+    mine = authorize(actor, "keys.rotate", process)
+    ring = keyring.current()
+    held = [s for s in scopes.READERS if ring.holds(mine.process.pk, s)]
+    return rotation.run(ring, mine.process, held, actor, progress)
 
 
 def grant_access(actor: User, process: Process | str, membership_id: int) -> list[str]:

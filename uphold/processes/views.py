@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from uphold.crypto import rotation
 from uphold.crypto import services as crypto
 from uphold.web.access import account_view, process_view
 
@@ -64,6 +65,7 @@ def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             "membership": membership,
             "process": membership.process,
             "access": crypto.access_of(membership.process),
+            "unfinished_rotation": rotation.unfinished(membership.process),
             "can_invite": allowed(membership, "members.invite"),
             "can_see_audit": True,
             "removable": INVITABLE.get(membership.role, frozenset()),
@@ -82,6 +84,16 @@ def grant_view(request: HttpRequest, membership: Membership, member_id: int) -> 
         )
     else:
         messages.success(request, _("The member can now read what their role allows."))
+    return redirect("members", code=membership.process.code)
+
+
+@process_view("keys.rotate")
+@require_POST
+def rotate_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    services.rotate_keys(request.user, membership.process)
+    messages.success(
+        request, _("The keys are replaced. Someone who has left cannot open anything new.")
+    )
     return redirect("members", code=membership.process.code)
 
 
@@ -129,5 +141,11 @@ def remove_view(request: HttpRequest, membership: Membership, member_id: int) ->
         text = error.messages[0] if isinstance(error, ValidationError) else str(error)
         messages.error(request, text)
     else:
-        messages.success(request, _("The member is removed."))
+        messages.success(
+            request,
+            _(
+                "The member is removed and can no longer open the process. They may have kept "
+                "copies of keys: replace the keys below so nothing new opens for them."
+            ),
+        )
     return redirect("members", code=membership.process.code)

@@ -1,0 +1,156 @@
+"""Replacing a process's scope keys after a member leaves, so what they kept opens nothing new.
+
+1. start: a new generation of each scope key, sealed to every remaining member who holds the
+   old one, in one transaction. From then on both generations open for those members.
+2. move: every row of the scope is re-sealed under the new generation, in small transactions.
+   Each ciphertext names its generation, so the rows left are found from the data itself.
+3. finish: in one transaction, the new generation becomes active and the old one, with every
+   sealed copy of it, is deleted.
+
+A kill at any point leaves every field readable to the remaining members (before step 3 both
+generations open; step 3 is atomic), and running the rotation again continues where it was.
+"""
+
+from collections.abc import Callable, Iterator
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from uphold.processes.models import Process
+
+from . import primitives
+from .fields import encrypted_fields, generation_of, process_id_of
+from .keyring import Keyring, using
+from .models import ProcessInbox, Rotation, ScopeKey, SealedScopeKey
+from .services import _inbox_ad, _seal_scope_key
+
+BATCH = 50
+Progress = Callable[[str], None]
+
+
+def _newest(process: Process, scope: str) -> ScopeKey:
+    return ScopeKey.objects.filter(process=process, scope=scope).order_by("-generation").first()
+
+
+@transaction.atomic
+def start(ring: Keyring, process: Process, scopes: list[str], actor) -> Rotation:
+    """Reuses an unfinished rotation of this process if there is one."""
+    running = Rotation.objects.filter(process=process, finished_at__isnull=True).first()
+    if running:
+        return running
+    for scope in scopes:
+        old_generation, _old = ring.scope_key(process.pk, scope)  # the rotator must hold it
+        holders = SealedScopeKey.objects.filter(
+            scope_key__process=process, scope_key__scope=scope, scope_key__active=True
+        ).values_list("user_id", flat=True)
+        key = primitives.random_key()
+        new = ScopeKey.objects.create(
+            process=process, scope=scope, generation=old_generation + 1, active=False
+        )
+        for user_id in holders:
+            _seal_scope_key(new, key, user_id)
+    return Rotation.objects.create(process=process, scopes=",".join(scopes), started_by=actor)
+
+
+def _rows(process: Process, scope: str) -> Iterator[tuple]:
+    for model in apps.get_models():
+        fields = encrypted_fields(model)
+        if not fields:
+            continue
+        query = model.objects.all()
+        if "process" in {f.name for f in model._meta.get_fields()}:
+            query = query.filter(process=process)
+        elif model is Process:
+            query = query.filter(pk=process.pk)
+        for instance in query.iterator(chunk_size=BATCH):
+            if process_id_of(instance) != process.pk:
+                continue
+            for field in fields:
+                raw = instance.__dict__.get(field.attname)
+                if raw is not None and field.scope_for(instance) == scope:
+                    yield instance, field, raw
+
+
+def _writing_ring(ring: Keyring, process: Process, scope: str) -> tuple[Keyring, int]:
+    """A keyring that reads every generation but writes with the new one."""
+    new = _newest(process, scope)
+    generation, key = ring.scope_key(process.pk, scope, new.generation)
+    writer = Keyring(ring.user_id, ring.private_key)
+    writer.remember(process.pk, scope, generation, key)
+    return writer, generation
+
+
+def move(ring: Keyring, rotation: Rotation, progress: Progress = lambda line: None) -> int:
+    moved = 0
+    for scope in rotation.scope_list:
+        writer, new_generation = _writing_ring(ring, rotation.process, scope)
+        pending = []
+        for instance, field, raw in _rows(rotation.process, scope):
+            if generation_of(raw) != new_generation:
+                pending.append((instance, field, raw))
+            if len(pending) >= BATCH:
+                moved += _reseal(ring, writer, pending)
+                progress(f"moved {moved}")
+                pending = []
+        moved += _reseal(ring, writer, pending)
+        progress(f"moved {moved}")
+    return moved
+
+
+@transaction.atomic
+def _reseal(reader: Keyring, writer: Keyring, rows: list) -> int:
+    with using(writer):
+        for instance, field, raw in rows:
+            plain = field.open(instance, raw, reader)
+            type(instance).objects.filter(pk=instance.pk).update(
+                **{field.attname: field.seal(instance, plain, writer)}
+            )
+    return len(rows)
+
+
+def finish(ring: Keyring, rotation: Rotation) -> None:
+    process = rotation.process
+    with transaction.atomic():
+        for scope in rotation.scope_list:
+            writer, new_generation = _writing_ring(ring, process, scope)
+            left = [row for row in _rows(process, scope) if generation_of(row[2]) != new_generation]
+            _reseal(ring, writer, left)  # whatever was written meanwhile
+            if scope == "record":
+                _reseal_inbox(ring, writer, process, new_generation)
+            ScopeKey.objects.filter(process=process, scope=scope, active=True).update(active=False)
+            ScopeKey.objects.filter(process=process, scope=scope, generation=new_generation).update(
+                active=True
+            )
+            ScopeKey.objects.filter(
+                process=process, scope=scope, generation__lt=new_generation
+            ).delete()  # and with them every sealed copy of the old keys
+        rotation.finished_at = timezone.now()
+        rotation.save(update_fields=["finished_at"])
+        from uphold.audit.models import Kind
+        from uphold.audit.services import record
+
+        record(rotation.started_by, process, Kind.ROTATE)
+
+
+def _reseal_inbox(reader: Keyring, writer: Keyring, process: Process, generation: int) -> None:
+    inbox = ProcessInbox.objects.get(process=process)
+    _g, old = reader.scope_key(process.pk, "record", inbox.record_generation)
+    private = primitives.decrypt(old, bytes(inbox.private_sealed), _inbox_ad(process.pk))
+    _g, new = writer.scope_key(process.pk, "record")
+    inbox.private_sealed = primitives.encrypt(new, private, _inbox_ad(process.pk))
+    inbox.record_generation = generation
+    inbox.save(update_fields=["private_sealed", "record_generation"])
+
+
+def run(ring: Keyring, process: Process, scopes: list[str], actor, progress: Progress = print):
+    rotation = start(ring, process, scopes, actor)
+    progress("started")
+    move(ring, rotation, progress)
+    finish(ring, rotation)
+    progress("finished")
+    return rotation
+
+
+def unfinished(process: Process) -> Rotation | None:
+    return Rotation.objects.filter(process=process, finished_at__isnull=True).first()
