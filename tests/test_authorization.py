@@ -49,6 +49,11 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "POST": expect(403, anonymous=302, admin=302),
     },
     "admin-health": {"GET": ADMIN_ONLY},
+    "admin-account-reset": {
+        "GET": expect(403, anonymous=302, admin=405),
+        "POST": expect(403, anonymous=302, admin=200),
+    },
+    "reset": {"GET": expect(200)},
     "process-start": {"GET": expect(200, anonymous=302, admin=403)},
     "process": {"GET": PROCESS_PAGE},
     "members": {"GET": GROUP_ONLY},
@@ -84,6 +89,20 @@ def route_names() -> list[str]:
     return walk(get_resolver().url_patterns)
 
 
+def reset_token(user) -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from uphold.accounts.models import PasswordReset, hash_token
+
+    token = f"reset-{user.pk}-{timezone.now().timestamp()}"
+    PasswordReset.objects.create(
+        token_hash=hash_token(token), user=user, expires_at=timezone.now() + timedelta(days=1)
+    )
+    return token
+
+
 def url_for(name: str, accounts) -> str:
     """Arguments point at kestrel's objects: the community member, a fresh invitation."""
     community = Membership.objects.get(process__code="kestrel", role="community")
@@ -96,6 +115,8 @@ def url_for(name: str, accounts) -> str:
         "member_id": community.pk,
         "attachment_id": Attachment.objects.filter(process__code="kestrel").first().pk,
     }
+    if name == "reset":
+        params["token"] = reset_token(community.user)
     pattern = next(p for p in get_resolver().url_patterns if p.name == name)
     wanted = pattern.pattern.regex.groupindex
     return reverse(name, kwargs={k: v for k, v in params.items() if k in wanted})

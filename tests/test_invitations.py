@@ -139,3 +139,41 @@ def test_the_admin_page_shows_a_new_link_once(client_for):
     page = client.post(reverse("admin-accounts"), {}).content.decode()
     assert "/invite/" in page
     assert "/invite/" not in client.get(reverse("admin-accounts")).content.decode()
+
+
+def test_an_admin_reset_gives_new_keys_and_access_must_be_granted_again(
+    people, accounts, client_for
+):
+    from uphold.accounts.services import issue_reset
+    from uphold.crypto.keyring import Keyring, using
+    from uphold.crypto.models import SealedScopeKey
+    from uphold.crypto.services import unlock
+    from uphold.processes.services import grant_access
+
+    from .crypto_tools import open_everything
+
+    token = issue_reset(people["admin"], people["contact"])
+    page = Client().get(reverse("reset", args=[token]))
+    assert "see nothing of them until" in page.content.decode()
+    signed, key = enrolment_of(page.content.decode())
+    new = "a brand new passphrase"
+    response = Client().post(
+        reverse("reset", args=[token]),
+        {"password1": new, "password2": new, "code": totp_code(key), "enrolment": signed},
+    )
+    assert response.status_code == 200 and '<ol class="words">' in response.content.decode()
+    contact = User.objects.get(pk=people["contact"].pk)
+    assert not SealedScopeKey.objects.filter(user=contact).exists()
+    assert open_everything(Keyring(contact.pk, unlock(contact, new))) == {}
+    member = Membership.objects.get(user=contact, process__code="kestrel")
+    support_client = client_for("support")
+    assert (
+        "waiting for keys"
+        in support_client.get(reverse("members", args=["kestrel"])).content.decode()
+    )
+    from .test_crypto import keyring_of
+
+    with using(keyring_of(people["support"], accounts["support"]["password"])):
+        grant_access(people["support"], "kestrel", member.pk)
+    assert open_everything(Keyring(contact.pk, unlock(contact, new)))
+    assert Client().get(reverse("reset", args=[token])).status_code == 404

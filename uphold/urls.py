@@ -25,6 +25,12 @@ urlpatterns = [
         name="admin-account-active",
     ),
     path(
+        "admin/accounts/<int:user_id>/reset/",
+        accounts.admin_account_reset_view,
+        name="admin-account-reset",
+    ),
+    path("reset/<str:token>/", accounts.reset_view, name="reset"),
+    path(
         "admin/accounts/<int:user_id>/unlock/",
         accounts.admin_account_unlock_view,
         name="admin-account-unlock",

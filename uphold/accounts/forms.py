@@ -94,3 +94,36 @@ class InviteAccountForm(forms.Form):
     site_admin = forms.BooleanField(
         label=_("This person will also run the server (site admin)"), required=False
     )
+
+
+class ResetForm(forms.Form):
+    password1 = forms.CharField(
+        label=_("New password"),
+        max_length=128,
+        strip=False,
+        help_text=_("At least 12 characters. A few unrelated words work well."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    code = CodeField()
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict:
+        data = super().clean()
+        one, two = data.get("password1"), data.get("password2")
+        if one and two and one != two:
+            self.add_error("password2", _("The two passwords differ."))
+        elif one:
+            try:
+                password_validation.validate_password(one, self.user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data

@@ -84,3 +84,18 @@ class Invitation(models.Model):
     @property
     def expired(self) -> bool:
         return timezone.now() >= self.expires_at
+
+
+class PasswordReset(models.Model):
+    """A one-time link from the site admin. Using it gives a new password, authenticator and key
+    pair; the old keys are gone, so members must give access to the processes again."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"password reset {self.pk}"

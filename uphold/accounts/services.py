@@ -25,7 +25,7 @@ from uphold.crypto import sessions as crypto_sessions
 from uphold.lib.middleware import LOGIN_AT
 from uphold.processes.permissions import authorize
 
-from .models import Invitation, User, hash_token
+from .models import Invitation, PasswordReset, User, hash_token
 
 REAUTH_AT = "uphold_reauth_at"
 
@@ -255,6 +255,58 @@ def set_active(actor: User, user: User, active: bool) -> None:
     user.is_active = active
     user.session_generation += 1
     user.save(update_fields=["is_active", "session_generation"])
+
+
+def issue_reset(actor: User, user: User) -> str:
+    """The site admin's one-time link for someone who lost their password or authenticator."""
+    authorize(actor, "admin.accounts")
+    if user == actor:
+        raise ValueError(_("Reset your own account from another admin account."))
+    token = secrets.token_urlsafe(32)
+    PasswordReset.objects.create(
+        token_hash=hash_token(token),
+        user=user,
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.UPHOLD_INVITE_DAYS),
+    )
+    return token
+
+
+def find_reset(token: str, *, lock: bool = False) -> PasswordReset:
+    query = PasswordReset.objects.select_related("user")
+    if lock:
+        query = query.select_for_update(of=("self",))
+    reset = query.filter(token_hash=hash_token(token)).first()
+    if reset is None:
+        raise InvitationError(_("This link is not valid. Ask for a new one."))
+    if reset.used_at:
+        raise InvitationError(_("This link has already been used."))
+    if timezone.now() >= reset.expires_at:
+        raise InvitationError(_("This link has expired. Ask for a new one."))
+    return reset
+
+
+def complete_reset(token: str, *, password: str, totp_key: str, code: str) -> NewAccount:
+    """New password, new authenticator, new keys; every session ends; access must be re-granted."""
+    from uphold.audit.models import Kind
+    from uphold.audit.services import record
+
+    with transaction.atomic():
+        reset = find_reset(token, lock=True)
+        user = reset.user
+        TOTPDevice.objects.filter(user=user).delete()
+        device = TOTPDevice.objects.create(user=user, name="authenticator", key=totp_key)
+        if not device.verify_token(code):
+            raise InvitationError(_("That code does not match. Check your authenticator app."))
+        user.set_password(password)
+        user.session_generation += 1
+        user.save(update_fields=["password", "session_generation"])
+        words = crypto.replace_user_key(user, password)
+        reset.used_at = timezone.now()
+        reset.save(update_fields=["used_at"])
+        for membership in user.memberships.select_related("process"):
+            record(reset.created_by, membership.process, Kind.REVOKE, membership)
+    return NewAccount(user, device, words)
 
 
 def unlock(actor: User, user: User) -> None:

@@ -22,7 +22,7 @@ from uphold.web import demo
 from uphold.web.access import account_view, public_view
 
 from . import services
-from .forms import InviteAccountForm, LoginForm, NewAccountForm, ReauthForm
+from .forms import InviteAccountForm, LoginForm, NewAccountForm, ReauthForm, ResetForm
 from .models import User, hash_token
 from .qr import svg_data_uri
 
@@ -115,15 +115,34 @@ def _join_as_member(request: HttpRequest, token: str, invitation) -> HttpRespons
 
 
 def _join_with_new_account(request: HttpRequest, token: str, invitation) -> HttpResponse:
-    """One form, one transaction: account, authenticator and membership, or nothing at all.
-
-    The authenticator key travels signed in the form, so showing the page stores nothing.
-    """
-    salt = f"{ENROL_SALT}:{hash_token(token)}"
+    """One form, one transaction: account, authenticator and membership, or nothing at all."""
     form = NewAccountForm(
         request.POST if request.method == "POST" else None,
         initial={"language": request.LANGUAGE_CODE},
     )
+
+    def accept(data: dict, key: str):
+        return services.accept_with_new_account(
+            token,
+            username=data["username"],
+            password=data["password1"],
+            language=data["language"],
+            totp_key=key,
+            code=data["code"],
+        )
+
+    label = invitation.process.code if invitation.process else "account"
+    return _enrol(
+        request, token, form, accept, label, "accounts/invite_new.html", {"invitation": invitation}
+    )
+
+
+def _enrol(request, token, form, accept, label, template, context) -> HttpResponse:
+    """Set-up of a password and an authenticator, then the recovery words, shown once.
+
+    The authenticator key travels signed in the form, so showing the page stores nothing.
+    """
+    salt = f"{ENROL_SALT}:{hash_token(token)}"
     key = None
     if request.method == "POST":
         try:
@@ -131,16 +150,8 @@ def _join_with_new_account(request: HttpRequest, token: str, invitation) -> Http
         except signing.BadSignature:
             form.add_error(None, _("The set-up form is too old. Scan the new QR code."))
         if key and form.is_valid():
-            data = form.cleaned_data
             try:
-                account = services.accept_with_new_account(
-                    token,
-                    username=data["username"],
-                    password=data["password1"],
-                    language=data["language"],
-                    totp_key=key,
-                    code=data["code"],
-                )
+                account = accept(form.cleaned_data, key)
             except services.InvitationError as error:
                 form.add_error(None, str(error))
             else:
@@ -151,20 +162,35 @@ def _join_with_new_account(request: HttpRequest, token: str, invitation) -> Http
                     {"account": account, "words": account.recovery_words.split()},
                 )
     key = key or services.new_totp_key()
-    label = invitation.process.code if invitation.process else "account"
-    uri = services.totp_uri(key, label)
     return render(
         request,
-        "accounts/invite_new.html",
+        template,
         {
+            **context,
             "form": form,
-            "invitation": invitation,
             "enrolment": signing.dumps(key, salt=salt),
-            "qr": svg_data_uri(uri),
+            "qr": svg_data_uri(services.totp_uri(key, label)),
             "secret": _base32(key),
         },
         status=400 if form.errors else 200,
     )
+
+
+@public_view
+@require_http_methods(["GET", "POST"])
+def reset_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        reset = services.find_reset(token)
+    except services.InvitationError as error:
+        return render(request, "accounts/invite_invalid.html", {"error": error}, status=404)
+    form = ResetForm(request.POST if request.method == "POST" else None, user=reset.user)
+
+    def accept(data: dict, key: str):
+        return services.complete_reset(
+            token, password=data["password1"], totp_key=key, code=data["code"]
+        )
+
+    return _enrol(request, token, form, accept, "account", "accounts/reset.html", {"reset": reset})
 
 
 def _base32(key_hex: str) -> str:
@@ -242,6 +268,22 @@ def admin_account_active_view(request: HttpRequest, user_id: int) -> HttpRespons
             % {"name": user.username},
         )
     return redirect("admin-accounts")
+
+
+@account_view("admin.accounts", reauth=True)
+@require_POST
+def admin_account_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=user_id)
+    try:
+        token = services.issue_reset(request.user, user)
+    except ValueError as error:
+        messages.error(request, str(error))
+        return redirect("admin-accounts")
+    return render(
+        request,
+        "accounts/admin_reset.html",
+        {"target": user, "link": request.build_absolute_uri(f"/reset/{token}/")},
+    )
 
 
 @account_view("admin.accounts", reauth=True)

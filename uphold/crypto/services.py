@@ -45,6 +45,14 @@ def create_user_key(user, password: str) -> str:
     return WORDS.to_mnemonic(recovery)
 
 
+def replace_user_key(user, password: str) -> str:
+    """After an admin reset: a new key pair. The old private key is lost with the old password,
+    so every scope key sealed to it is deleted; members must grant access again."""
+    SealedScopeKey.objects.filter(user=user).delete()
+    UserKey.objects.filter(user=user).delete()
+    return create_user_key(user, password)
+
+
 def unlock(user, password: str) -> bytes:
     """The private key, from the password. Raises CryptoError for a wrong password."""
     key = UserKey.objects.get(user=user)
