@@ -186,7 +186,8 @@ def test_someone_who_joins_by_link_reads_nothing_until_given_access(people, acco
     ring = keyring_of(newcomer, "a long passphrase here")
     assert open_everything(ring) == {}
     with using(keyring_of(people["support"], accounts["support"]["password"])):
-        assert grant_access(people["support"], "kestrel", membership.pk) == []
+        fingerprint = services.fingerprint_of(newcomer)
+        assert grant_access(people["support"], "kestrel", membership.pk, fingerprint) == []
     opened = open_everything(keyring_of(newcomer, "a long passphrase here"))
     assert set(opened) == RECORD_FIELDS
 
@@ -253,3 +254,45 @@ def test_the_site_admin_opens_no_process_page(client_for):
     admin = client_for("admin")
     for name in ("process", "members", "audit"):
         assert admin.get(reverse(name, args=["kestrel"])).status_code == 404
+
+
+def test_a_grant_needs_the_fingerprint_checked_with_the_person(people, accounts, client_for):
+    from django.core.exceptions import ValidationError
+
+    from uphold.accounts.services import accept_as_member, acting_as, create_user
+    from uphold.processes.services import grant_access, invite_member
+
+    from .conftest import database_state
+
+    _inv, token = invite_member(people["support"], "kestrel", "contact")
+    newcomer = create_user("glasgow", "a long passphrase here").user
+    membership = accept_as_member(acting_as(newcomer), token)
+    client = client_for("support")
+    url = reverse("member-grant", args=["kestrel", membership.pk])
+    before = database_state()
+    right = services.fingerprint_of(newcomer)
+    client.post(url, {"fingerprint": right})  # box not ticked
+    client.post(url, {"fingerprint": "AAAA-BBBB-CCCC-DDDD", "checked": "yes"})
+    assert database_state() == before
+    # A key swapped in the database after the check does not receive anything.
+    UserKey.objects.filter(user=newcomer).update(public_key=primitives.new_key_pair()[0])
+    support = keyring_of(people["support"], accounts["support"]["password"])
+    with using(support), pytest.raises(ValidationError):
+        grant_access(people["support"], "kestrel", membership.pk, right)
+    page = client.get(reverse("members", args=["kestrel"])).content.decode()
+    assert services.fingerprint_of(newcomer) in page
+
+
+def test_a_sealed_scope_key_moved_to_another_scope_is_refused(people, accounts):
+    from uphold.crypto.models import ScopeKey
+
+    kestrel = Process.objects.get(code="kestrel")
+    user = people["contact"]
+    record = SealedScopeKey.objects.get(
+        user=user, scope_key__process=kestrel, scope_key__scope="record"
+    )
+    community = ScopeKey.objects.get(process=kestrel, scope="community", active=True)
+    SealedScopeKey.objects.filter(user=user, scope_key=community).update(sealed=record.sealed)
+    ring = keyring_of(user, accounts["contact"]["password"])
+    with pytest.raises(primitives.CryptoError):
+        ring.scope_key(kestrel.pk, "community")

@@ -147,7 +147,7 @@ def test_an_admin_reset_gives_new_keys_and_access_must_be_granted_again(
     from uphold.accounts.services import issue_reset
     from uphold.crypto.keyring import Keyring, using
     from uphold.crypto.models import SealedScopeKey
-    from uphold.crypto.services import unlock
+    from uphold.crypto.services import fingerprint_of, unlock
     from uphold.processes.services import grant_access
 
     from .crypto_tools import open_everything
@@ -174,6 +174,6 @@ def test_an_admin_reset_gives_new_keys_and_access_must_be_granted_again(
     from .test_crypto import keyring_of
 
     with using(keyring_of(people["support"], accounts["support"]["password"])):
-        grant_access(people["support"], "kestrel", member.pk)
+        grant_access(people["support"], "kestrel", member.pk, fingerprint_of(contact))
     assert open_everything(Keyring(contact.pk, unlock(contact, new)))
     assert Client().get(reverse("reset", args=[token])).status_code == 404

@@ -100,7 +100,7 @@ def server(tmp_path_factory):
         except OSError:
             time.sleep(0.1)
     accounts = {a["role"]: a for a in json.loads((data / "demo-accounts.json").read_text())}
-    yield {"url": base, "accounts": accounts, "data": data}
+    yield {"url": base, "accounts": accounts, "data": data, "database_url": database_url}
     process.terminate()
     process.wait(timeout=10)
     log.close()

@@ -57,8 +57,12 @@ class Keyring:
         )
         if sealed is None:
             raise NoKey(scope)
-        key = primitives.open_sealed(self.private_key, bytes(sealed.sealed))
-        return sealed.scope_key.generation, key
+        opened = primitives.open_sealed(self.private_key, bytes(sealed.sealed))
+        scope_key = sealed.scope_key
+        context = primitives.scope_key_context(process_id, scope_key.scope, scope_key.generation)
+        if not opened.startswith(context) or len(opened) != len(context) + primitives.KEY_BYTES:
+            raise primitives.CryptoError("a scope key sealed for another place")
+        return scope_key.generation, opened[len(context) :]
 
 
 NOBODY = Keyring(None, None)

@@ -77,3 +77,18 @@ def open_sealed(private_key: bytes, blob: bytes) -> bytes:
         return SealedBox(PrivateKey(private_key)).decrypt(blob)
     except nacl.exceptions.CryptoError as error:
         raise CryptoError("sealed box does not open with this key") from error
+
+
+def scope_key_context(process_id: int, scope: str, generation: int) -> bytes:
+    """Sealed with each scope key and checked on opening: a copy moved to another process,
+    scope or generation by someone with write access to the database is refused."""
+    return f"uphold-v1|scope-key|{process_id}|{scope}|{generation}|".encode()
+
+
+def fingerprint(public_key: bytes) -> str:
+    """What two people compare, by voice or in person, before keys are given to an account."""
+    import base64
+    import hashlib
+
+    digest = base64.b32encode(hashlib.sha256(public_key).digest()).decode()[:16]
+    return "-".join(digest[i : i + 4] for i in range(0, 16, 4))

@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from mnemonic import Mnemonic
 
 from uphold.processes import scopes
@@ -91,9 +93,18 @@ def reseal_under_password(user, private_key: bytes, password: str) -> None:
 
 def _seal_scope_key(scope_key: ScopeKey, key: bytes, user_id: int) -> None:
     public = bytes(UserKey.objects.get(user_id=user_id).public_key)
-    SealedScopeKey.objects.update_or_create(
-        scope_key=scope_key, user_id=user_id, defaults={"sealed": primitives.seal_to(public, key)}
+    context = primitives.scope_key_context(
+        scope_key.process_id, scope_key.scope, scope_key.generation
     )
+    SealedScopeKey.objects.update_or_create(
+        scope_key=scope_key,
+        user_id=user_id,
+        defaults={"sealed": primitives.seal_to(public, context + key)},
+    )
+
+
+def fingerprint_of(user) -> str:
+    return primitives.fingerprint(bytes(UserKey.objects.get(user=user).public_key))
 
 
 def _inbox_ad(process_id: int) -> bytes:
@@ -124,6 +135,7 @@ def create_process_keys(process: Process, founder: Membership, ring: Keyring) ->
 class Access:
     membership: Membership
     missing: list[str]
+    fingerprint: str
 
 
 def access_of(process: Process) -> list[Access]:
@@ -133,18 +145,32 @@ def access_of(process: Process) -> list[Access]:
         scope_key__process=process, scope_key__active=True
     ).values_list("user_id", "scope_key__scope"):
         held.setdefault(user_id, set()).add(scope)
+    public = dict(
+        UserKey.objects.filter(user__memberships__process=process).values_list(
+            "user_id", "public_key"
+        )
+    )
     return [
-        Access(m, sorted(scopes.scopes_of(m) - held.get(m.user_id, set())))
+        Access(
+            m,
+            sorted(scopes.scopes_of(m) - held.get(m.user_id, set())),
+            primitives.fingerprint(bytes(public[m.user_id])),
+        )
         for m in process.memberships.select_related("user")
     ]
 
 
 @transaction.atomic
-def grant(ring: Keyring, membership: Membership) -> list[str]:
+def grant(ring: Keyring, membership: Membership, fingerprint: str) -> list[str]:
     """Seals to the member every scope key they should hold that the granter holds.
 
-    Returns the scopes still missing (the granter does not hold them).
+    `fingerprint` is what the granter checked with the person; a key swapped in the database
+    meanwhile does not match, and nothing is given. Returns the scopes still missing.
     """
+    if fingerprint != fingerprint_of(membership.user):
+        raise ValidationError(
+            _("That key fingerprint does not match. Check it with the person again.")
+        )
     still_missing = []
     for scope in scopes.scopes_of(membership):
         try:

@@ -6,7 +6,7 @@ from uphold.accounts.models import User
 from uphold.accounts.services import accept_as_member, acting_as, create_user
 from uphold.crypto import keyring
 from uphold.crypto.keyring import Keyring
-from uphold.crypto.services import unlock
+from uphold.crypto.services import fingerprint_of, unlock
 
 from . import services
 from .models import Process, Role
@@ -50,5 +50,6 @@ def build_process(code: str, people: list[tuple[str, str]], title: str = "") -> 
             accounts.append({**make_account(username), "role": role})
             _invitation, token = services.invite_member(founder, code, role)
             membership = accept_as_member(acting_as(User.objects.get(username=username)), token)
-            services.grant_access(founder, code, membership.pk)
+            fingerprint = fingerprint_of(membership.user)
+            services.grant_access(founder, code, membership.pk, fingerprint)
     return accounts

@@ -82,13 +82,18 @@ def rotate_keys(actor: User, process: Process | str, progress=lambda line: None)
     return rotation.run(ring, mine.process, held, actor, progress)
 
 
-def grant_access(actor: User, process: Process | str, membership_id: int) -> list[str]:
-    """The actor seals to a member the scope keys their role reads; returns what is missing."""
+def grant_access(
+    actor: User, process: Process | str, membership_id: int, fingerprint: str
+) -> list[str]:
+    """The actor seals to a member the scope keys their role reads; returns what is missing.
+
+    The fingerprint must be the one the actor checked with the person.
+    """
     mine = authorize(actor, "members.grant", process)
     target = Membership.objects.filter(process=mine.process, pk=membership_id).first()
     if target is None:
         raise Http404
     with transaction.atomic():
-        missing = crypto.grant(keyring.current(), target)
+        missing = crypto.grant(keyring.current(), target, fingerprint)
         audit.record(actor, mine.process, Kind.GRANT, target)
     return missing

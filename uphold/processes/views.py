@@ -49,6 +49,7 @@ def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
             "process": membership.process,
             "title": queries.readable_title(membership.process),
             "missing": queries.missing_scopes(membership),
+            "fingerprint": crypto.fingerprint_of(membership.user),
             "can_see_members": allowed(membership, "members.view"),
             "can_see_audit": allowed(membership, "audit.view"),
         },
@@ -76,7 +77,16 @@ def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 @process_view("members.grant")
 @require_POST
 def grant_view(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
-    missing = services.grant_access(request.user, membership.process, member_id)
+    if request.POST.get("checked") != "yes":
+        messages.error(request, _("First check the key fingerprint with the person."))
+        return redirect("members", code=membership.process.code)
+    try:
+        missing = services.grant_access(
+            request.user, membership.process, member_id, request.POST.get("fingerprint", "")
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("members", code=membership.process.code)
     if missing:
         messages.error(
             request,
