@@ -48,7 +48,9 @@ def _attach_marked_document(support: dict) -> None:
     user = User.objects.get(username=support["username"])
     membership = Membership.objects.get(user=user, process__code="kestrel")
     with using(Keyring(user.pk, unlock(user, support["password"]))):
-        writer = Writer(membership, "record", MARK + "attachments.attachment.name", "text/plain")
+        writer = Writer(
+            acting_as(user), membership.process, "record", MARK + "attachments.attachment.name"
+        )
         writer.write((MARK + "attachments.attachmentchunk.data").encode())
         writer.finish()
 

@@ -3,6 +3,7 @@ attempt to open each with a given keyring. Grows by itself with every new encryp
 
 from django.apps import apps
 
+from uphold.attachments.services import CHUNK_HEADER
 from uphold.crypto.fields import Sealed, encrypted_fields
 from uphold.crypto.keyring import Keyring, NoKey, using
 from uphold.crypto.primitives import CryptoError
@@ -28,7 +29,7 @@ def open_everything(keyring: Keyring) -> dict[str, list[str]]:
             except (NoKey, CryptoError):
                 continue
             if isinstance(text, bytes):
-                text = text[20:].decode(errors="replace")  # a chunk starts with its position
+                text = text[CHUNK_HEADER:].decode(errors="replace")  # its position comes first
             opened.setdefault(f"{model._meta.label_lower}.{field.name}", []).append(text)
     return opened
 

@@ -1,6 +1,7 @@
 """Shared by the rotation tests: a process with many sealed rows, and what a leaver kept."""
 
 from uphold.accounts.models import User
+from uphold.accounts.services import acting_as
 from uphold.attachments.services import Writer
 from uphold.crypto.keyring import Keyring, using
 from uphold.crypto.models import SealedScopeKey
@@ -11,10 +12,9 @@ from uphold.processes.services import remove_member
 
 def fill_documents(username: str, password: str, count: int = 6, size: int = 400_000) -> None:
     user = User.objects.get(username=username)
-    membership = Membership.objects.get(user=user, process__code="kestrel")
     with using(Keyring(user.pk, unlock(user, password))):
         for n in range(count):
-            writer = Writer(membership, "record", f"document {n}", "application/octet-stream")
+            writer = Writer(acting_as(user), "kestrel", "record", f"document {n}")
             writer.write(bytes([n % 256]) * size)
             writer.finish()
 

@@ -68,7 +68,7 @@ def test_a_100_mb_file_never_sits_whole_in_memory(people, support_ring):
     membership = Membership.objects.get(user=people["support"], process__code="kestrel")
     piece = bytes(range(256)) * 256  # 64 kB, as a web server hands a body over
     tracemalloc.start()
-    writer = Writer(membership, "record", "big.bin", "application/octet-stream")
+    writer = Writer(people["support"], membership.process, "record", "big.bin")
     for _ in range(1600):
         writer.write(piece)
     attachment = writer.finish()
@@ -84,7 +84,7 @@ def test_a_100_mb_file_never_sits_whole_in_memory(people, support_ring):
 
 def test_swapped_chunks_are_detected(people, support_ring):
     membership = Membership.objects.get(user=people["support"], process__code="kestrel")
-    writer = Writer(membership, "record", "two.bin", "application/octet-stream")
+    writer = Writer(people["support"], membership.process, "record", "two.bin")
     writer.write(b"a" * CHUNK_BYTES + b"b" * CHUNK_BYTES)
     attachment = writer.finish()
     first, second = AttachmentChunk.objects.filter(attachment=attachment).order_by("index")
@@ -101,3 +101,41 @@ def test_the_site_admin_and_other_roles_open_no_attachment(client_for):
     assert client_for("admin").get(url).status_code == 404
     assert client_for("respondent").get(url).status_code == 403
     assert client_for("outsider").get(url).status_code == 404
+
+
+def test_a_document_cut_short_is_detected(people, support_ring):
+    writer = Writer(people["support"], "kestrel", "record", "three.bin")
+    writer.write(b"c" * (3 * CHUNK_BYTES))
+    attachment = writer.finish()
+    last = AttachmentChunk.objects.filter(attachment=attachment).order_by("-index").first()
+    last.delete()
+    Attachment.objects.filter(pk=attachment.pk).update(chunks=attachment.chunks - 1)
+    with pytest.raises(CryptoError):
+        b"".join(read(Attachment.objects.get(pk=attachment.pk)))
+
+
+def test_an_upload_with_a_wrong_csrf_token_leaves_nothing(people, accounts):
+    from django.test import Client
+
+    from .conftest import log_in
+
+    client = log_in(
+        Client(enforce_csrf_checks=True), people["contact"], accounts["contact"]["password"]
+    )
+    before = database_state()
+    upload = io.BytesIO(b"x" * 100_000)
+    upload.name = "a.bin"
+    response = client.post(
+        reverse("documents", args=["kestrel"]), {"file": upload, "csrfmiddlewaretoken": "wrong"}
+    )
+    assert response.status_code == 403
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("role", ["survivor", "community", "respondent"])
+def test_only_the_group_uploads(role, people):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    with pytest.raises((PermissionDenied, Http404)):
+        Writer(people[role], "kestrel", "record", "x")

@@ -73,3 +73,29 @@ def test_group_members_read_the_audit_log(client_for, django_assert_max_num_quer
     with django_assert_max_num_queries(12):
         page = client.get(reverse("audit", args=["kestrel"])).content.decode()
     assert "gave access" in page and "support" in page
+
+
+def test_a_row_rolled_back_or_deleted_behind_uphold_is_found(people):
+    from uphold.attachments.models import Attachment
+
+    attachment = Attachment.objects.filter(process__code="kestrel").first()
+    other = Process.objects.get(code="kestrel").__dict__["title"]
+    # Put another (valid-looking) ciphertext into the document's name: the digest differs.
+    Attachment.objects.filter(pk=attachment.pk).update(name=other)
+    problem = verify(Process.objects.get(code="kestrel"))
+    assert problem and "now holds" in problem.reason
+    Attachment.objects.filter(pk=attachment.pk).delete()
+    problem = verify(Process.objects.get(code="kestrel"))
+    assert problem and "gone" in problem.reason
+
+
+def test_a_rotation_keeps_the_chain_verifying(people, accounts):
+    from uphold.crypto.keyring import Keyring, using
+    from uphold.crypto.services import unlock
+    from uphold.processes.services import rotate_keys
+
+    support = people["support"]
+    with using(Keyring(support.pk, unlock(support, accounts["support"]["password"]))):
+        rotate_keys(support, "kestrel")
+    assert verify(Process.objects.get(code="kestrel")) is None
+    assert "rotate" in kinds("kestrel")

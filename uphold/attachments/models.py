@@ -23,7 +23,6 @@ class Attachment(models.Model):
     )
     scope = models.CharField(max_length=16, choices=[(s, s) for s in scopes.READERS])
     name = EncryptedTextField(scope=lambda attachment: attachment.scope)
-    content_type = models.CharField(max_length=100, default="application/octet-stream")
     size = models.PositiveBigIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
     complete = models.BooleanField(default=False)

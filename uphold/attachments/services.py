@@ -3,13 +3,16 @@
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from uphold.audit import services as audit
 from uphold.audit.models import Kind
 from uphold.crypto import keyring
 from uphold.crypto.primitives import CryptoError
-from uphold.processes.models import Membership
+from uphold.processes import scopes
+from uphold.processes.models import Process
+from uphold.processes.permissions import authorize
 
 from .models import CHUNK_BYTES, Attachment, AttachmentChunk
 
@@ -22,63 +25,66 @@ def limit_bytes() -> int:
     return settings.UPHOLD_ATTACHMENT_MAX_MB * 1024 * 1024
 
 
-def _chunk_header(attachment: Attachment, index: int) -> bytes:
-    # Sealed with the data, so chunks cannot be reordered or moved between files unnoticed.
-    return attachment.pk.bytes + index.to_bytes(4, "big")
+CHUNK_HEADER = 21
+
+
+def _chunk_header(attachment: Attachment, index: int, final: bool) -> bytes:
+    # Sealed with the data: chunks cannot be reordered, moved between files, or cut off the
+    # end unnoticed, since only the last one says it is the last.
+    return attachment.pk.bytes + index.to_bytes(4, "big") + (b"\x01" if final else b"\x00")
 
 
 class Writer:
-    """Receives a file piece by piece and seals each chunk as soon as it is full."""
+    """Receives a file piece by piece and seals each chunk as soon as a fuller one follows."""
 
-    def __init__(self, membership: Membership, scope: str, name: str, content_type: str) -> None:
+    def __init__(self, actor, process: Process | str, scope: str, name: str) -> None:
+        membership = authorize(actor, "documents.upload", process)
+        if scope not in scopes.scopes_of(membership):
+            raise PermissionDenied
         self.attachment = Attachment(
-            process=membership.process,
-            scope=scope,
-            content_type=(content_type or "application/octet-stream")[:100],
-            created_by=membership.user,
+            process=membership.process, scope=scope, created_by=membership.user
         )
         self.attachment.name = name[:255]  # the primary key exists before saving: a UUID
         self.attachment.save()
         self.buffer = bytearray()
         self.size = 0
         self.index = 0
-        self.membership = membership
+        self.actor = actor
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > limit_bytes():
             raise TooLarge
         self.buffer += data
-        while len(self.buffer) >= CHUNK_BYTES:
+        while len(self.buffer) > CHUNK_BYTES:  # keep the last chunk back: it must say "final"
             self._seal(bytes(self.buffer[:CHUNK_BYTES]))
             del self.buffer[:CHUNK_BYTES]
 
-    def _seal(self, data: bytes) -> None:
+    def _seal(self, data: bytes, final: bool = False) -> None:
         chunk = AttachmentChunk(
             attachment=self.attachment,
             process=self.attachment.process,
             scope=self.attachment.scope,
             index=self.index,
         )
-        chunk.data = _chunk_header(self.attachment, self.index) + data
+        chunk.data = _chunk_header(self.attachment, self.index, final) + data
         chunk.save()
         self.index += 1
 
     def finish(self) -> Attachment:
-        if self.buffer:
-            self._seal(bytes(self.buffer))
-            self.buffer.clear()
+        self._seal(bytes(self.buffer), final=True)
+        self.buffer.clear()
+        attachment = self.attachment
         with transaction.atomic():
-            self.attachment.size, self.attachment.chunks = self.size, self.index
-            self.attachment.complete = True
-            self.attachment.save(update_fields=["size", "chunks", "complete"])
-            audit.record(
-                self.membership.user, self.attachment.process, Kind.CREATE, self.attachment
-            )
-        return self.attachment
+            attachment.size, attachment.chunks, attachment.complete = self.size, self.index, True
+            attachment.save(update_fields=["size", "chunks", "complete"])
+            audit.record(self.actor, attachment.process, Kind.CREATE, attachment)
+        return attachment
 
     def abandon(self) -> None:
-        self.attachment.delete()
+        if self.attachment.pk is not None:
+            self.attachment.delete()
+            self.attachment.pk = None
 
 
 def read(attachment: Attachment) -> Iterator[bytes]:
@@ -91,11 +97,13 @@ def read(attachment: Attachment) -> Iterator[bytes]:
 
 def _chunks(attachment: Attachment, ring: keyring.Keyring) -> Iterator[bytes]:
     field = AttachmentChunk._meta.get_field("data")
-    index = -1
+    ended = False
     for index, chunk in enumerate(attachment.parts.order_by("index").iterator(chunk_size=8)):
         data = field.open(chunk, chunk.__dict__["data"], ring)
-        if data[:20] != _chunk_header(attachment, index):
+        final = data[CHUNK_HEADER - 1 : CHUNK_HEADER] == b"\x01"
+        if ended or data[:CHUNK_HEADER] != _chunk_header(attachment, index, final):
             raise CryptoError("attachment chunk out of place")
-        yield data[20:]
-    if index + 1 != attachment.chunks:
-        raise CryptoError("attachment is missing chunks")
+        ended = final
+        yield data[CHUNK_HEADER:]
+    if not ended:
+        raise CryptoError("attachment is cut short")

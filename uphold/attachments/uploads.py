@@ -7,15 +7,15 @@ from .services import TooLarge, Writer
 
 
 class SealedUpload(UploadedFile):
-    def __init__(self, attachment) -> None:
-        super().__init__(file=None, name=str(attachment.pk), size=attachment.size)
-        self.attachment = attachment
+    def __init__(self, writer) -> None:
+        super().__init__(file=None, name=str(writer.attachment.pk), size=writer.size)
+        self.writer = writer
 
 
 class EncryptingUploadHandler(FileUploadHandler):
-    def __init__(self, request, membership, scope: str) -> None:
+    def __init__(self, request, process, scope: str) -> None:
         super().__init__(request)
-        self.membership, self.scope = membership, scope
+        self.process, self.scope = process, scope
         self.writer: Writer | None = None
         self.too_large = False
 
@@ -23,7 +23,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         super().new_file(field_name, file_name, content_type, *args, **kwargs)
         if self.writer is not None:  # one file per upload
             raise StopUpload(connection_reset=False)
-        self.writer = Writer(self.membership, self.scope, file_name or "file", content_type)
+        self.writer = Writer(self.request.user, self.process, self.scope, file_name or "file")
         raise StopFutureHandlers
 
     def receive_data_chunk(self, raw_data: bytes, start: int):
@@ -36,7 +36,8 @@ class EncryptingUploadHandler(FileUploadHandler):
         return None
 
     def file_complete(self, file_size: int):
-        return SealedUpload(self.writer.finish())
+        # Finished by the view only once the CSRF check has passed.
+        return SealedUpload(self.writer)
 
     def upload_interrupted(self) -> None:
         if self.writer and not self.writer.attachment.complete:

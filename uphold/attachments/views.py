@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from uphold.crypto.keyring import NoKey
 from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.web.access import process_view
@@ -16,12 +17,18 @@ from .models import Attachment
 from .uploads import EncryptingUploadHandler
 
 
-def _documents(membership: Membership) -> list[Attachment]:
-    return list(
-        Attachment.objects.filter(
-            process=membership.process, scope=scopes.RECORD, complete=True
-        ).order_by("-created_at")
-    )
+def _documents(membership: Membership) -> list[dict]:
+    """Each document with its name, or None where this member holds no key yet."""
+    rows = []
+    for attachment in Attachment.objects.filter(
+        process=membership.process, scope=scopes.RECORD, complete=True
+    ).order_by("-created_at"):
+        try:
+            name = attachment.name
+        except NoKey:
+            name = None
+        rows.append({"attachment": attachment, "name": name})
+    return rows
 
 
 # The handler must be in place before anything reads the body, and the CSRF check reads it;
@@ -32,9 +39,13 @@ def _documents(membership: Membership) -> list[Attachment]:
 def documents_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     handler = None
     if request.method == "POST":
-        handler = EncryptingUploadHandler(request, membership, scopes.RECORD)
+        handler = EncryptingUploadHandler(request, membership.process, scopes.RECORD)
         request.upload_handlers = [handler]
-    return _documents_page(request, membership, handler)
+    response = _documents_page(request, membership, handler)
+    writer = handler.writer if handler else None
+    if writer and not writer.attachment.complete:
+        writer.abandon()  # refused (CSRF) or failed: nothing stays behind
+    return response
 
 
 @csrf_protect
@@ -53,6 +64,7 @@ def _documents_page(request, membership, handler) -> HttpResponse:
             messages.error(request, _("Choose a file first."))
             status = 400
         else:
+            upload.writer.finish()
             messages.success(request, _("The file is stored, encrypted."))
             return redirect("documents", code=membership.process.code)
     return render(

@@ -4,6 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import models, transaction
 
 from uphold.crypto.fields import encrypted_fields
@@ -46,7 +47,7 @@ def event_digest(event: AuditEvent) -> str:
 def record(actor, process: Process, kind: str, obj: models.Model | None = None) -> AuditEvent:
     with transaction.atomic():
         # Locking the process row serialises appends to its chain (SQLite serialises anyway).
-        Process.objects.select_for_update().filter(pk=process.pk).first()
+        Process.objects.select_for_update(no_key=True).filter(pk=process.pk).first()
         last = AuditEvent.objects.filter(process=process).order_by("-seq").first()
         event = AuditEvent(
             process=process,
@@ -71,8 +72,54 @@ class Break:
     reason: str
 
 
+def latest_events(process: Process) -> dict[tuple[str, str], AuditEvent]:
+    """The last event about each row the chain names."""
+    latest: dict[tuple[str, str], AuditEvent] = {}
+    for event in AuditEvent.objects.filter(process=process).exclude(object_type="").order_by("seq"):
+        latest[(event.object_type, event.object_id)] = event
+    return latest
+
+
+def _live(object_type: str, object_id: str):
+    model = apps.get_model(object_type)
+    return model.objects.filter(pk=model._meta.pk.to_python(object_id)).first()
+
+
+def rebaseline(actor, process: Process, kind: str) -> None:
+    """After re-sealing rows (key rotation) their ciphertexts changed: one event each, so the
+    chain again names exactly what is stored."""
+    for (object_type, object_id), event in latest_events(process).items():
+        if event.kind == "delete":
+            continue
+        obj = _live(object_type, object_id)
+        if obj is not None and content_digest(obj) != event.content_digest:
+            record(actor, process, kind, obj)
+
+
+def verify_rows(process: Process) -> Break | None:
+    """Each row the chain names still exists, holds what was last recorded, or is gone if the
+    chain says it was deleted: a row deleted or rolled back behind Uphold's back shows here."""
+    for (object_type, object_id), event in latest_events(process).items():
+        obj = _live(object_type, object_id)
+        if event.kind == "delete":
+            reason = "names a deleted row that is back" if obj is not None else None
+        elif obj is None:
+            reason = f"names {object_type} {object_id}, which is gone"
+        elif content_digest(obj) != event.content_digest:
+            reason = f"does not match what {object_type} {object_id} now holds"
+        else:
+            reason = None
+        if reason:
+            return Break(process.code, event.seq, event.pk, reason)
+    return None
+
+
 def verify(process: Process) -> Break | None:
     """The first broken link of the process's chain, or None if it is whole."""
+    return verify_links(process) or verify_rows(process)
+
+
+def verify_links(process: Process) -> Break | None:
     prev, expected_seq = GENESIS, 1
     for event in AuditEvent.objects.filter(process=process).order_by("seq").iterator():
         reason = None

@@ -101,18 +101,18 @@ class EncryptedTextField(models.BinaryField):
         return data.decode()
 
     def get_db_prep_value(self, value, connection, prepared=False):
-        if value is not None and not isinstance(value, bytes):
-            raise TypeError("an encrypted field is written only through model save()")
+        if value is not None and not isinstance(value, Sealed):
+            raise TypeError("an encrypted field is written only as a sealed value")
         return super().get_db_prep_value(value, connection, prepared)
 
-    def seal(self, instance: models.Model, value, ring: keyring.Keyring | None = None) -> bytes:
+    def seal(self, instance: models.Model, value, ring: keyring.Keyring | None = None) -> Sealed:
         if instance.pk is None:
             raise ValueError(f"save {type(instance).__name__} before setting {self.name}")
         scope = self.scope_for(instance)
         ring = ring or keyring.current()
         generation, key = ring.scope_key(process_id_of(instance), scope)
         body = primitives.encrypt(key, self.to_bytes(value), associated_data(instance, self, scope))
-        return MAGIC + generation.to_bytes(4, "big") + body
+        return Sealed(MAGIC + generation.to_bytes(4, "big") + body)
 
     def open(self, instance: models.Model, raw: bytes, ring: keyring.Keyring | None = None):
         scope = self.scope_for(instance)

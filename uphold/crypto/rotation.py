@@ -128,8 +128,9 @@ def finish(ring: Keyring, rotation: Rotation) -> None:
         rotation.finished_at = timezone.now()
         rotation.save(update_fields=["finished_at"])
         from uphold.audit.models import Kind
-        from uphold.audit.services import record
+        from uphold.audit.services import rebaseline, record
 
+        rebaseline(rotation.started_by, process, Kind.ROTATE)
         record(rotation.started_by, process, Kind.ROTATE)
 
 

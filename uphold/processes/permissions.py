@@ -44,6 +44,7 @@ PROCESS_ACTIONS = {
     "keys.rotate": Roles(GROUP),
     "audit.view": Reads(scopes.RECORD),
     "documents.view": Reads(scopes.RECORD),
+    "documents.upload": Roles(GROUP),
 }
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}

@@ -38,6 +38,10 @@ def missing_scopes(membership: Membership) -> list[str]:
     return sorted(scopes.scopes_of(membership) - held)
 
 
+def audit_head(process: Process) -> AuditEvent | None:
+    return AuditEvent.objects.filter(process=process).order_by("-seq").first()
+
+
 def audit_events(process: Process) -> list[dict]:
     events = list(AuditEvent.objects.filter(process=process).order_by("-seq")[:500])
     names = dict(

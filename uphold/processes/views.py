@@ -117,6 +117,7 @@ def audit_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             "membership": membership,
             "process": membership.process,
             "events": queries.audit_events(membership.process),
+            "head": queries.audit_head(membership.process),
             "can_see_members": True,
             "can_see_audit": True,
         },
