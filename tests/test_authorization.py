@@ -38,6 +38,7 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "set_language": {"GET": expect(302), "POST": expect(302)},
     "invite": {"GET": expect(200)},
     "password": {"GET": expect(200, anonymous=302)},
+    "recover": {"GET": expect(200)},
     "reauth": {"GET": expect(200, anonymous=302)},
     "admin-accounts": {"GET": ADMIN_ONLY},
     "admin-account-active": {

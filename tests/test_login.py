@@ -191,3 +191,24 @@ def test_sensitive_pages_ask_to_confirm_after_a_while(sensitive, people, account
     )
     assert confirm.status_code == 302 and confirm["Location"] == url
     assert client.get(url).status_code == 200
+
+
+def test_recovery_words_set_a_new_password_and_keep_the_keys(db):
+    from uphold.accounts.services import create_user
+    from uphold.crypto.services import unlock
+
+    account = create_user("wren", "the first passphrase")
+    before = unlock(account.user, "the first passphrase")
+    data = {
+        "username": "wren",
+        "words": account.recovery_words,
+        "code": code_for({"totp_key": account.device.key}),
+        "password1": "the second passphrase",
+        "password2": "the second passphrase",
+    }
+    bad = Client().post(reverse("recover"), data | {"words": "wrong " * 24})
+    assert bad.status_code == 400 and "those words" in bad.content.decode()
+    TOTPDevice.objects.filter(user=account.user).update(last_t=-1)  # as at the next code
+    response = Client().post(reverse("recover"), data)
+    assert response.status_code == 302
+    assert unlock(account.user, "the second passphrase") == before

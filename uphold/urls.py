@@ -17,6 +17,7 @@ urlpatterns = [
     path("language/", public_view(set_language), name="set_language"),
     path("invite/<str:token>/", accounts.invite_view, name="invite"),
     path("account/password/", accounts.password_view, name="password"),
+    path("account/recover/", accounts.recover_view, name="recover"),
     path("account/confirm/", accounts.reauth_view, name="reauth"),
     path("admin/accounts/", accounts.admin_accounts_view, name="admin-accounts"),
     path(

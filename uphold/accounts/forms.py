@@ -127,3 +127,17 @@ class ResetForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+class RecoverForm(ResetForm):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    words = forms.CharField(
+        label=_("Your 24 recovery words"),
+        max_length=400,
+        widget=forms.Textarea(attrs={"rows": 4, "autocapitalize": "none", "spellcheck": "false"}),
+    )
+    field_order = ["username", "words", "code", "password1", "password2"]

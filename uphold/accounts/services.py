@@ -20,6 +20,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
+from uphold.crypto import primitives as crypto_primitives
 from uphold.crypto import services as crypto
 from uphold.crypto import sessions as crypto_sessions
 from uphold.lib.middleware import LOGIN_AT
@@ -211,6 +212,34 @@ def _audit_login(user: User) -> None:
 
     for membership in user.memberships.select_related("process"):
         record(user, membership.process, Kind.LOGIN)
+
+
+def recover_with_words(
+    request: HttpRequest, username: str, words: str, code: str, new_password: str
+) -> LoginResult:
+    """A forgotten password: the recovery words open the same keys, so nothing is lost.
+
+    The authenticator code is still needed, and failures count toward the account's lock.
+    """
+    if AxesProxyHandler.is_locked(request, {"username": username}):
+        return LoginResult(None, locked=True)
+    user = User.objects.filter(username=username, is_active=True).first()
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first() if user else None
+    private = None
+    if user and device and device.verify_token(code):
+        try:
+            private = crypto.unlock_with_recovery(user, words)
+        except crypto_primitives.CryptoError:
+            private = None
+    if private is None:
+        user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+        return LoginResult(None, locked=AxesProxyHandler.is_locked(request, {"username": username}))
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.session_generation += 1
+        user.save(update_fields=["password", "session_generation"])
+        crypto.reseal_under_password(user, private, new_password)
+    return LoginResult(user)
 
 
 def reauthenticate(request: HttpRequest, password: str, code: str) -> bool:

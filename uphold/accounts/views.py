@@ -22,7 +22,14 @@ from uphold.web import demo
 from uphold.web.access import account_view, public_view
 
 from . import services
-from .forms import InviteAccountForm, LoginForm, NewAccountForm, ReauthForm, ResetForm
+from .forms import (
+    InviteAccountForm,
+    LoginForm,
+    NewAccountForm,
+    ReauthForm,
+    RecoverForm,
+    ResetForm,
+)
 from .models import User, hash_token
 from .qr import svg_data_uri
 
@@ -196,6 +203,28 @@ def reset_view(request: HttpRequest, token: str) -> HttpResponse:
 def _base32(key_hex: str) -> str:
     raw = base64.b32encode(bytes.fromhex(key_hex)).decode()
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@public_view
+@require_http_methods(["GET", "POST"])
+def recover_view(request: HttpRequest) -> HttpResponse:
+    form = RecoverForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        result = services.recover_with_words(
+            request, data["username"], data["words"], data["code"], data["password1"]
+        )
+        if result.locked:
+            return render(request, "accounts/locked.html", status=429)
+        if result.user:
+            messages.success(
+                request, _("Your new password is set and your keys are kept. Log in with it.")
+            )
+            return redirect("login")
+        form.add_error(None, _("That username, those words or that code is wrong."))
+    return render(
+        request, "accounts/recover.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @account_view()

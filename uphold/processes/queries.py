@@ -1,6 +1,7 @@
 """Reads for process pages, each in a fixed number of queries."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from uphold.accounts.models import User
 from uphold.audit.models import AuditEvent
@@ -49,4 +50,19 @@ def audit_events(process: Process) -> list[dict]:
             "pk", "username"
         )
     )
-    return [{"event": e, "actor": names.get(e.actor_id_at_the_time, "")} for e in events]
+    return [
+        {
+            "event": e,
+            "actor": names.get(e.actor_id_at_the_time, ""),
+            "object": OBJECT_NAMES.get(e.object_type, ""),
+        }
+        for e in events
+    ]
+
+
+# What an audit event's row is called on the page.
+OBJECT_NAMES = {
+    "processes.process": _("the process"),
+    "processes.membership": _("a membership"),
+    "attachments.attachment": _("a document"),
+}
