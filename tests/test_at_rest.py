@@ -2,8 +2,9 @@
 
 A separate process fills a fresh data folder (SQLite with its WAL) or a fresh PostgreSQL
 database: users, a process with a marker in every encrypted field, a login and page views
-through the web stack. Then the data folder, the logs and a pg_dump are searched for the
-markers in UTF-8 and UTF-16.
+through the web stack, and a 4 MB document uploaded through the web form. Then the data folder
+(with the temporary folder inside it), the logs and a pg_dump are searched for the markers in
+UTF-8 and UTF-16. Backups join the search when a backup command exists.
 """
 
 import glob
@@ -33,6 +34,12 @@ client.post("/login/", {{"username": account["username"], "password": account["p
                         "code": totp_code(account["totp_key"])}})
 page = client.get("/p/kestrel/").content.decode()
 assert "{MARK}" in page, "the member must read it, or this test proves nothing"
+from django.core.files.uploadedfile import SimpleUploadedFile
+document = SimpleUploadedFile("{MARK}-attachments.attachment.name.txt",
+                              ("{MARK}-attachments.attachmentchunk.data " * 100000).encode())
+assert client.post("/p/kestrel/documents/", {{"file": document}}).status_code == 302
+listing = client.get("/p/kestrel/documents/").content.decode()
+assert "{MARK}-attachments.attachment.name" in listing
 client.get("/p/kestrel/audit/")
 print("filled")
 """
@@ -43,7 +50,13 @@ def forms(marker: str) -> list[bytes]:
 
 
 def fill(data: Path, database_url: str | None) -> str:
-    env = os.environ | {"UPHOLD_MODE": "test", "UPHOLD_DATA_DIR": str(data)}
+    """Temporary files go inside the data folder too, so the search covers them."""
+    (data / "tmp").mkdir(parents=True, exist_ok=True)
+    env = os.environ | {
+        "UPHOLD_MODE": "test",
+        "UPHOLD_DATA_DIR": str(data),
+        "TMPDIR": str(data / "tmp"),
+    }
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url

@@ -20,7 +20,13 @@ PAGES = {
         "/p/new/",
     ],
     "contact": ["/", "/p/kestrel/", "/p/kestrel/members/", "/p/kestrel/members/invite/"],
-    "survivor": ["/", "/p/kestrel/", "/account/password/", "/account/confirm/", "/account/recover/"],
+    "survivor": [
+        "/",
+        "/p/kestrel/",
+        "/account/password/",
+        "/account/confirm/",
+        "/account/recover/",
+    ],
     "community": ["/", "/p/kestrel/"],
     "respondent": ["/", "/p/kestrel/"],
 }
