@@ -51,54 +51,11 @@ class ReauthForm(forms.Form):
     code = CodeField()
 
 
-class NewAccountForm(forms.Form):
-    username = forms.CharField(
-        label=_("Username"),
-        max_length=40,
-        validators=[username_validator],
-        help_text=_("A name others in the process will see. It need not be your real name."),
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
-    )
+class NewPasswordForm(forms.Form):
+    """Two password fields that must agree and pass the password rules, plus a TOTP code."""
+
     password1 = forms.CharField(
         label=_("Password"),
-        max_length=128,
-        strip=False,
-        help_text=_("At least 12 characters. A few unrelated words work well."),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password2 = forms.CharField(
-        label=_("Password again"),
-        max_length=128,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    code = CodeField()
-
-    def clean(self) -> dict:
-        data = super().clean()
-        one, two = data.get("password1"), data.get("password2")
-        if one and two and one != two:
-            self.add_error("password2", _("The two passwords differ."))
-        elif one:
-            try:
-                from .models import User
-
-                password_validation.validate_password(one, User(username=data.get("username", "")))
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return data
-
-
-class InviteAccountForm(forms.Form):
-    site_admin = forms.BooleanField(
-        label=_("This person will also run the server (site admin)"), required=False
-    )
-
-
-class ResetForm(forms.Form):
-    password1 = forms.CharField(
-        label=_("New password"),
         max_length=128,
         strip=False,
         help_text=_("At least 12 characters. A few unrelated words work well."),
@@ -116,6 +73,9 @@ class ResetForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
 
+    def password_owner(self, data: dict):
+        return self.user
+
     def clean(self) -> dict:
         data = super().clean()
         one, two = data.get("password1"), data.get("password2")
@@ -123,10 +83,41 @@ class ResetForm(forms.Form):
             self.add_error("password2", _("The two passwords differ."))
         elif one:
             try:
-                password_validation.validate_password(one, self.user)
+                password_validation.validate_password(one, self.password_owner(data))
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+class NewAccountForm(NewPasswordForm):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=40,
+        validators=[username_validator],
+        help_text=_("A name others in the process will see. It need not be your real name."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    field_order = ["username", "password1", "password2", "language", "code"]
+
+    def password_owner(self, data: dict):
+        from .models import User
+
+        return User(username=data.get("username", ""))
+
+
+class InviteAccountForm(forms.Form):
+    site_admin = forms.BooleanField(
+        label=_("This person will also run the server (site admin)"), required=False
+    )
+
+
+class ResetForm(NewPasswordForm):
+    field_order = ["password1", "password2", "code"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].label = _("New password")
 
 
 class RecoverForm(ResetForm):
