@@ -3,8 +3,8 @@
 A separate process fills a fresh data folder (SQLite with its WAL) or a fresh PostgreSQL
 database: users, a process with a marker in every encrypted field, a login and page views
 through the web stack, and a 4 MB document uploaded through the web form. Then the data folder
-(with the temporary folder inside it), the logs and a pg_dump are searched for the markers in
-UTF-8 and UTF-16. Backups join the search when a backup command exists.
+(with the temporary folder and the copy `uphold backup` makes inside it), the logs and a
+pg_dump are searched for the markers in UTF-8 and UTF-16.
 """
 
 import glob
@@ -41,6 +41,7 @@ assert client.post("/p/kestrel/documents/", {{"file": document}}).status_code ==
 listing = client.get("/p/kestrel/documents/").content.decode()
 assert "{MARK}-attachments.attachment.name" in listing
 client.get("/p/kestrel/audit/")
+call_command("backup")
 print("filled")
 """
 
@@ -80,6 +81,7 @@ def test_sqlite_file_wal_data_folder_and_logs_hold_no_marker(tmp_path):
     assert "filled" in output
     assert_absent(output.encode(), "the logs")
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "backups" and p.suffix == ".sqlite3" for p in files)
     assert any(p.name.endswith("-wal") for p in files) or any(p.suffix == ".sqlite3" for p in files)
     for path in files:
         assert_absent(path.read_bytes(), str(path))
@@ -102,6 +104,9 @@ def test_a_postgresql_dump_holds_no_marker(tmp_path):
         dump = subprocess.run([pg_dump, target], capture_output=True, check=True).stdout
         assert b"processes_process" in dump
         assert_absent(dump, "pg_dump")
+        backups = list((tmp_path / "backups").glob("*.pgdump"))
+        assert backups
+        assert_absent(backups[0].read_bytes(), "uphold backup")
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
