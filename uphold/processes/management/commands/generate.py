@@ -37,7 +37,7 @@ def generate_processes(count: int, entries: int, seed: int) -> list[Process]:
         for _ in range(count):
             code = _free_code(rng)
             people = [(f"{code}-{role}-{i}", role) for i, role in enumerate(ROLES)]
-            build_process(code, people)
+            build_process(code, people, title=f"Sample process {code}")
             made.append(Process.objects.get(code=code))
     return made
 
