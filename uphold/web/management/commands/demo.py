@@ -1,5 +1,7 @@
 """`uphold demo`: migrate, create the demo accounts and process (once), print them, serve."""
 
+import base64
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -58,10 +60,13 @@ class Command(BaseCommand):
 
     def _print(self, port: int) -> None:
         self.stdout.write(f"\nDemo process: {DEMO_CODE}. Demo accounts (one per role):\n")
-        self.stdout.write(f"  {'role':<22} {'username':<12} {'password':<22} TOTP secret (hex)")
+        self.stdout.write(
+            f"  {'role':<22} {'username':<12} {'password':<22} key for an authenticator app"
+        )
         for a in demo.load_accounts():
+            key = base64.b32encode(bytes.fromhex(a["totp_key"])).decode()
             self.stdout.write(
-                f"  {a['label']:<22} {a['username']:<12} {a['password']:<22} {a['totp_key']}"
+                f"  {a['label']:<22} {a['username']:<12} {a['password']:<22} {key}"
                 f"  (code now {totp_code(a['totp_key'])})"
             )
         self.stdout.write(
