@@ -199,3 +199,24 @@ def test_a_rotation_killed_at_a_random_point_loses_nothing(run, prepared, tmp_pa
     assert result["after_resume"] == {"support": 0, "survivor": 0}
     assert result["leaver_opens"] == 0
     assert not result["unfinished"]
+
+
+def test_a_key_opened_before_a_rotation_cannot_write_after_it(people, accounts):
+    """A request that opened the old key and writes after the rotation finished is refused,
+    instead of storing what no remaining member could open."""
+    from uphold.crypto.keyring import NoKey
+    from uphold.processes.models import Process
+
+    support = Keyring(
+        people["support"].pk, unlock(people["support"], accounts["support"]["password"])
+    )
+    slow_request = Keyring(
+        people["contact"].pk, unlock(people["contact"], accounts["contact"]["password"])
+    )
+    kestrel = Process.objects.get(code="kestrel")
+    slow_request.scope_key(kestrel.pk, "record")  # opened at the start of a request
+    with using(support):
+        rotate_keys(people["support"], "kestrel")
+    kestrel.title = "written late"
+    with using(slow_request), pytest.raises(NoKey):
+        kestrel.save()

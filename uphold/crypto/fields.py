@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.db import models
 
 from . import keyring, primitives
+from .models import ScopeKey
 
 MAGIC = b"U1"
 HEADER = len(MAGIC) + 4
@@ -110,7 +111,14 @@ class EncryptedTextField(models.BinaryField):
             raise ValueError(f"save {type(instance).__name__} before setting {self.name}")
         scope = self.scope_for(instance)
         ring = ring or keyring.current()
-        generation, key = ring.scope_key(process_id_of(instance), scope)
+        process_id = process_id_of(instance)
+        generation, key = ring.scope_key(process_id, scope)
+        if not ScopeKey.objects.filter(
+            process_id=process_id, scope=scope, generation=generation
+        ).exists():
+            # A rotation finished since this keyring opened the key: writing with it would
+            # leave text nobody can open, or that a former member's copy opens.
+            raise keyring.NoKey(f"{scope} key {generation} was replaced; try again")
         body = primitives.encrypt(key, self.to_bytes(value), associated_data(instance, self, scope))
         return Sealed(MAGIC + generation.to_bytes(4, "big") + body)
 
