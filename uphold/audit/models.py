@@ -41,3 +41,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.seq} of process {self.process_id}"
+
+
+class Checkpoint(models.Model):
+    """The chain head, with a MAC under the process's `record` key.
+
+    Written whenever a member holding that key acts. Someone who can write to the database but
+    holds no member's key cannot rewrite the chain and make a matching checkpoint.
+    """
+
+    process = models.OneToOneField(
+        "processes.Process", on_delete=models.CASCADE, related_name="audit_checkpoint"
+    )
+    seq = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    key_generation = models.PositiveIntegerField()
+    mac = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"checkpoint at event {self.seq} of process {self.process_id}"

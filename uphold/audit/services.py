@@ -1,16 +1,22 @@
 """Appending to and verifying the audit chain. Services call `record` inside their transaction."""
 
+from __future__ import annotations
+
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import models, transaction
 
+from uphold.crypto import keyring
 from uphold.crypto.fields import encrypted_fields
+from uphold.crypto.models import ScopeKey
+from uphold.crypto.primitives import CryptoError
 from uphold.processes.models import Process
 
-from .models import AuditEvent
+from .models import AuditEvent, Checkpoint
 
 GENESIS = "0" * 64
 
@@ -61,7 +67,60 @@ def record(actor, process: Process, kind: str, obj: models.Model | None = None) 
         )
         event.digest = event_digest(event)
         event.save()
+        _checkpoint(process, event)
     return event
+
+
+def _head_mac(key: bytes, process_id: int, seq: int, digest: str) -> str:
+    mac_key = hashlib.blake2b(key, digest_size=32, person=b"uphold-audit").digest()
+    return hmac.new(mac_key, f"{process_id}|{seq}|{digest}".encode(), "sha256").hexdigest()
+
+
+def _checkpoint(process: Process, event: AuditEvent) -> None:
+    """Seals the new head if the acting keyring holds the active `record` key."""
+    active = (
+        ScopeKey.objects.filter(process=process, scope="record", active=True)
+        .values_list("generation", flat=True)
+        .first()
+    )
+    if active is None:
+        return
+    try:
+        _generation, key = keyring.current().scope_key(process.pk, "record", active)
+    except (keyring.NoKey, CryptoError):
+        return
+    Checkpoint.objects.update_or_create(
+        process=process,
+        defaults={
+            "seq": event.seq,
+            "digest": event.digest,
+            "key_generation": active,
+            "mac": _head_mac(key, process.pk, event.seq, event.digest),
+        },
+    )
+
+
+def verify_with_key(ring: keyring.Keyring, process: Process) -> Break | None:
+    """With a `record` key: the sealed head must be genuine and still be in the chain.
+
+    This catches what the keyless check cannot: a chain rewritten from some event on, with
+    every later digest recomputed by someone holding no member's key.
+    """
+    point = Checkpoint.objects.filter(process=process).first()
+    if point is None:
+        return None
+    try:
+        _g, key = ring.scope_key(process.pk, "record", point.key_generation)
+    except (keyring.NoKey, CryptoError):
+        return Break(process.code, point.seq, 0, "the sealed chain head cannot be opened")
+    if not hmac.compare_digest(point.mac, _head_mac(key, process.pk, point.seq, point.digest)):
+        return Break(process.code, point.seq, 0, "the sealed chain head was forged")
+    event = AuditEvent.objects.filter(process=process, seq=point.seq).first()
+    if event is None or event.digest != point.digest:
+        return Break(
+            process.code, point.seq, event.pk if event else 0, "was rewritten after it was sealed"
+        )
+    return None
 
 
 @dataclass
