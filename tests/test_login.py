@@ -212,3 +212,22 @@ def test_recovery_words_set_a_new_password_and_keep_the_keys(db):
     response = Client().post(reverse("recover"), data)
     assert response.status_code == 302
     assert unlock(account.user, "the second passphrase") == before
+
+
+def test_the_accounts_list_asks_about_locks_without_a_query_per_account(accounts, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from uphold.accounts.services import create_user
+
+    for _ in range(10):
+        post_login(Client(), accounts["contact"], password="wrong")
+    admin = client_for("admin")
+    with CaptureQueriesContext(connection) as few:
+        page = admin.get(reverse("admin-accounts")).content.decode()
+    assert "Unlock contact" in page
+    for n in range(10):
+        create_user(f"extra{n}", "a long passphrase here")
+    with CaptureQueriesContext(connection) as many:
+        admin.get(reverse("admin-accounts"))
+    assert len(many.captured_queries) == len(few.captured_queries)

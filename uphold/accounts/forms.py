@@ -26,12 +26,17 @@ class CodeField(forms.CharField):
         )
 
 
-class LoginForm(forms.Form):
-    username = forms.CharField(
+def username_field(**kwargs) -> forms.CharField:
+    return forms.CharField(
         label=_("Username"),
         max_length=40,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+        **kwargs,
     )
+
+
+class LoginForm(forms.Form):
+    username = username_field()
     password = forms.CharField(
         label=_("Password"),
         max_length=128,
@@ -90,12 +95,9 @@ class NewPasswordForm(forms.Form):
 
 
 class NewAccountForm(NewPasswordForm):
-    username = forms.CharField(
-        label=_("Username"),
-        max_length=40,
+    username = username_field(
         validators=[username_validator],
         help_text=_("A name others in the process will see. It need not be your real name."),
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     field_order = ["username", "password1", "password2", "language", "code"]
@@ -121,11 +123,7 @@ class ResetForm(NewPasswordForm):
 
 
 class RecoverForm(ResetForm):
-    username = forms.CharField(
-        label=_("Username"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
-    )
+    username = username_field()
     words = forms.CharField(
         label=_("Your 24 recovery words"),
         max_length=400,

@@ -39,9 +39,15 @@ def new_totp_key() -> str:
     return random_hex(20)
 
 
+def authenticator_key(key_hex: str, *, grouped: bool = False) -> str:
+    """The key as an authenticator app takes it (base32), in groups of four to type by hand."""
+    raw = base64.b32encode(bytes.fromhex(key_hex)).decode()
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4)) if grouped else raw
+
+
 def totp_uri(key_hex: str, label: str) -> str:
     """What the authenticator app stores: the issuer and a label, never a person's name."""
-    secret = base64.b32encode(bytes.fromhex(key_hex)).decode()
+    secret = authenticator_key(key_hex)
     query = urlencode({"secret": secret, "issuer": "Uphold", "digits": 6, "period": 30})
     return f"otpauth://totp/{quote(f'Uphold:{label}')}?{query}"
 
@@ -348,3 +354,14 @@ def is_locked(user: User) -> bool:
     request = HttpRequest()
     request.META["REMOTE_ADDR"] = "127.0.0.1"
     return AxesProxyHandler.is_locked(request, {"username": user.username})
+
+
+def locked_usernames() -> set[str]:
+    """For the accounts list: axes is asked only about names with failed attempts on record,
+    so the page does not make a query per account."""
+    from axes.models import AccessAttempt
+
+    tried = User.objects.filter(username__in=AccessAttempt.objects.values("username")).order_by(
+        "username"
+    )
+    return {user.username for user in tried if is_locked(user)}

@@ -1,7 +1,5 @@
 """Logging in and out, joining by invitation, passwords, re-authentication, site admin pages."""
 
-import base64
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -177,7 +175,7 @@ def _enrol(request, token, form, accept, label, template, context) -> HttpRespon
             "form": form,
             "enrolment": signing.dumps(key, salt=salt),
             "qr": svg_data_uri(services.totp_uri(key, label)),
-            "secret": _base32(key),
+            "secret": services.authenticator_key(key, grouped=True),
         },
         status=400 if form.errors else 200,
     )
@@ -198,11 +196,6 @@ def reset_view(request: HttpRequest, token: str) -> HttpResponse:
         )
 
     return _enrol(request, token, form, accept, "account", "accounts/reset.html", {"reset": reset})
-
-
-def _base32(key_hex: str) -> str:
-    raw = base64.b32encode(bytes.fromhex(key_hex)).decode()
-    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 @public_view
@@ -272,8 +265,9 @@ def admin_accounts_view(request: HttpRequest) -> HttpResponse:
         )
         link = request.build_absolute_uri(f"/invite/{token}/")
         form = InviteAccountForm()
+    locked = services.locked_usernames()
     users = [
-        {"user": user, "locked": services.is_locked(user)}
+        {"user": user, "locked": user.username in locked}
         for user in User.objects.order_by("username")
     ]
     return render(

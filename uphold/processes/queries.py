@@ -16,10 +16,6 @@ def memberships_of(user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("process").order_by("process__code")
 
 
-def members_of(process: Process) -> QuerySet[Membership]:
-    return process.memberships.select_related("user").order_by("role", "user__username")
-
-
 def readable_title(process: Process) -> str | None:
     """The title, if the current keyring holds the `record` key; None otherwise."""
     try:

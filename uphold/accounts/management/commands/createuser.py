@@ -1,6 +1,5 @@
 """`uphold createuser NAME`: an account with its authenticator, for the first admin or scripts."""
 
-import base64
 import getpass
 import os
 
@@ -9,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from uphold.accounts.models import User
-from uphold.accounts.services import create_user, totp_uri
+from uphold.accounts.services import authenticator_key, create_user, totp_uri
 
 
 class Command(BaseCommand):
@@ -31,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError(" ".join(error.messages)) from error
         account = create_user(username, password, site_admin=site_admin)
         user, device = account.user, account.device
-        secret = base64.b32encode(bytes.fromhex(device.key)).decode()
+        secret = authenticator_key(device.key)
         self.stdout.write(f"Created {user.username}{' (site admin)' if site_admin else ''}.")
         self.stdout.write(f"Authenticator key: {secret}")
         uri = totp_uri(device.key, "account")

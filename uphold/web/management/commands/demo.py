@@ -1,13 +1,11 @@
 """`uphold demo`: migrate, create the demo accounts and process (once), print them, serve."""
 
-import base64
-
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from uphold.accounts.services import totp_code
+from uphold.accounts.services import authenticator_key, totp_code
 from uphold.processes.models import Process, Role
 from uphold.processes.sample import (
     RealDataPresent,
@@ -64,7 +62,7 @@ class Command(BaseCommand):
             f"  {'role':<22} {'username':<12} {'password':<22} key for an authenticator app"
         )
         for a in demo.load_accounts():
-            key = base64.b32encode(bytes.fromhex(a["totp_key"])).decode()
+            key = authenticator_key(a["totp_key"])
             self.stdout.write(
                 f"  {a['label']:<22} {a['username']:<12} {a['password']:<22} {key}"
                 f"  (code now {totp_code(a['totp_key'])})"
