@@ -16,8 +16,8 @@ class Kind(models.TextChoices):
     RELEASE = "release", _("released")
     EXPORT = "export", _("exported")
     LOGIN = "login", _("logged in")
-    GRANT = "grant", _("gave access")
-    REVOKE = "revoke", _("took access away")
+    GRANT = "grant", _("gave access to")
+    REVOKE = "revoke", _("took access away from")
     ROTATE = "rotate", _("replaced keys")
 
 
