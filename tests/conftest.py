@@ -19,6 +19,7 @@ from uphold.crypto.services import unlock
 from uphold.lib.middleware import LOGIN_AT
 from uphold.processes.models import Role
 from uphold.processes.sample import build_process, make_account
+from uphold.processes.services import Setup
 
 ROLES = ["anonymous", "admin", *Role.values, "outsider"]
 # Every sensitive field the fixtures fill starts with this, then names the field it is in.
@@ -30,29 +31,109 @@ def accounts(db) -> dict[str, dict]:
     """username, password and TOTP key per role; every one of them really exists."""
     made = {"admin": make_account("admin", site_admin=True)}
     order = [Role.SUPPORT, *(r for r in Role.values if r != Role.SUPPORT)]
-    for account in build_process(
-        "kestrel", [(r, r) for r in order], title=MARK + "processes.process.title"
-    ):
+    setup = Setup(
+        title=MARK + "processes.process.title",
+        survivor_term=MARK + "processes.process.survivor_term",
+        respondent_term=MARK + "processes.process.respondent_term",
+        groups=[("support", MARK + "processes.processgroup.place", "Europe/Berlin")],
+    )
+    for account in build_process("kestrel", [(r, r) for r in order], setup=setup):
         made[account["role"]] = account
     for account in build_process("heron", [("outsider", Role.SUPPORT)]):
         made["outsider"] = account
-    _attach_marked_document(made["support"])
+    _fill_marked_content(made["support"], made["contact"])
     return made
 
 
-def _attach_marked_document(support: dict) -> None:
-    from uphold.attachments.services import Writer
-    from uphold.crypto.keyring import Keyring, using
-    from uphold.processes.models import Membership
+def _acting(account: dict):
+    """The account's user and a keyring opened with its password."""
+    from uphold.crypto.keyring import Keyring
 
-    user = User.objects.get(username=support["username"])
-    membership = Membership.objects.get(user=user, process__code="kestrel")
-    with using(Keyring(user.pk, unlock(user, support["password"]))):
-        writer = Writer(
-            acting_as(user), membership.process, "record", MARK + "attachments.attachment.name"
+    user = acting_as(User.objects.get(username=account["username"]))
+    return user, Keyring(user.pk, unlock(user, account["password"]))
+
+
+def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
+    """One of every encrypted thing in kestrel, each holding a marker naming its field."""
+    from uphold.attachments.services import Writer
+    from uphold.crypto.keyring import using
+    from uphold.demands import services as demands
+
+    def marked(label: str) -> str:
+        return MARK + label
+
+    support, support_ring = _acting(support_account)
+    contact, contact_ring = _acting(contact_account)
+    with using(support_ring):
+        for scope, action in (("record", "documents.upload"), ("shared", "letter.edit")):
+            writer = Writer(
+                support, "kestrel", scope, marked("attachments.attachment.name"), action
+            )
+            writer.write(marked("attachments.attachmentchunk.data").encode())
+            writer.finish()
+        demands.save_letter(
+            support,
+            "kestrel",
+            marked("demands.letter.text"),
+            None,
+            marked("demands.letter.handed_to"),
         )
-        writer.write((MARK + "attachments.attachmentchunk.data").encode())
-        writer.finish()
+        demands.add_demand(
+            support,
+            "kestrel",
+            marked("demands.demand.wording"),
+            "",
+            marked("demands.demand.criteria"),
+        )
+        # A change applied at once: the demand's reasons and a second version, with a reason.
+        demands.propose_change(
+            support,
+            "kestrel",
+            1,
+            wording=marked("demands.demand.wording"),
+            reasons=marked("demands.demand.reasons"),
+            criteria=marked("demands.demand.criteria"),
+            why=marked("demands.demandversion.why"),
+            softer=False,
+            base_revision=1,
+            apply_now=True,
+        )
+    with using(contact_ring):
+        proposal = demands.propose_change(
+            contact,
+            "kestrel",
+            1,
+            wording=marked("demands.changeproposal.wording"),
+            reasons=marked("demands.changeproposal.reasons"),
+            criteria=marked("demands.changeproposal.criteria"),
+            why=marked("demands.changeproposal.why"),
+            softer=True,
+            base_revision=2,
+        )
+        demands.record_progress(
+            contact,
+            "kestrel",
+            1,
+            note=marked("demands.progress.note"),
+            status="progress",
+            status_seen="open",
+        )
+        demands.record_answer(
+            contact,
+            "kestrel",
+            1,
+            kind="renegotiate",
+            said_on=timezone.localdate(),
+            note=marked("demands.answer.note"),
+        )
+    with using(support_ring):
+        demands.decide(
+            support,
+            "kestrel",
+            proposal.pk,
+            approve=False,
+            answer=marked("demands.changeproposal.answer"),
+        )
 
 
 @pytest.fixture
@@ -112,3 +193,49 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         f"authorization matrix: {routes} routes x {roles} roles = {cases} checked answers"
     )
+
+
+@pytest.fixture
+def as_member(people, accounts):
+    """`with as_member("contact") as user:` acts with that member's keys, as after a login."""
+    from contextlib import contextmanager
+
+    from uphold.crypto.keyring import Keyring, using
+
+    @contextmanager
+    def acting(role: str):
+        user = people[role]
+        with using(Keyring(user.pk, unlock(user, accounts[role]["password"]))):
+            yield user
+
+    return acting
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free port; Django's mail goes to it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list = []
+
+        async def handle_DATA(self, server, session, envelope):
+            from email import message_from_bytes, policy
+
+            message = message_from_bytes(envelope.content, policy=policy.default)
+            self.messages.append((envelope.rcpt_tos, message))
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    yield inbox
+    controller.stop()

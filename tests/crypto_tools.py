@@ -4,7 +4,7 @@ attempt to open each with a given keyring. Grows by itself with every new encryp
 from django.apps import apps
 
 from uphold.attachments.services import CHUNK_HEADER
-from uphold.crypto.fields import Sealed, encrypted_fields
+from uphold.crypto.fields import Sealed, encrypted_fields, process_id_of
 from uphold.crypto.keyring import Keyring, NoKey, using
 from uphold.crypto.primitives import CryptoError
 
@@ -19,11 +19,13 @@ def every_ciphertext():
                 yield model, field, instance, raw
 
 
-def open_everything(keyring: Keyring) -> dict[str, list[str]]:
-    """Field label -> the plain texts this keyring opens."""
+def open_everything(keyring: Keyring, process_id: int | None = None) -> dict[str, list[str]]:
+    """Field label -> the plain texts this keyring opens (in one process, if named)."""
     opened: dict[str, list[str]] = {}
     with using(keyring):
         for model, field, instance, raw in every_ciphertext():
+            if process_id is not None and process_id_of(instance) != process_id:
+                continue
             try:
                 text = field.open(instance, raw, keyring)
             except (NoKey, CryptoError):

@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from uphold.accounts.services import make_invitation
 from uphold.attachments.models import Attachment
+from uphold.demands.models import ChangeProposal
 from uphold.processes.models import Membership, Process
 
 from .conftest import ROLES, database_state
@@ -17,7 +18,12 @@ MEMBERS = ["survivor", "support", "contact", "community", "respondent"]
 
 def expect(default: int, **by_role: int) -> dict[str, int]:
     """One expected status per role: `default`, except where a role is named."""
-    groups = {"members": MEMBERS, "group": ["support", "contact"]}
+    groups = {
+        "members": MEMBERS,
+        "group": ["support", "contact"],
+        "survivor_side": ["survivor", "support"],
+        "proposers": ["survivor", "support", "contact"],
+    }
     row = dict.fromkeys(ROLES, default)
     for name, status in by_role.items():
         for role in groups.get(name, [name]):
@@ -28,6 +34,11 @@ def expect(default: int, **by_role: int) -> dict[str, int]:
 # Logged in but not allowed: 403. Not a member of that process (admins never are): 404.
 PROCESS_PAGE = expect(404, anonymous=302, members=200)
 GROUP_ONLY = expect(404, anonymous=302, members=403, group=200)
+SURVIVOR_SIDE = expect(404, anonymous=302, members=403, survivor_side=200)
+PROPOSERS = expect(404, anonymous=302, members=403, proposers=200)
+# An empty form from a member allowed to send it: 400 with a message, nothing changed.
+SURVIVOR_SIDE_POST = expect(404, anonymous=302, members=403, survivor_side=400)
+PROPOSERS_POST = expect(404, anonymous=302, members=403, proposers=400)
 ADMIN_ONLY = expect(403, anonymous=302, admin=200)
 
 MATRIX: dict[str, dict[str, dict[str, int]]] = {
@@ -40,6 +51,7 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "password": {"GET": expect(200, anonymous=302)},
     "recover": {"GET": expect(200)},
     "reauth": {"GET": expect(200, anonymous=302)},
+    "account-settings": {"GET": expect(200, anonymous=302), "POST": expect(302)},
     "admin-accounts": {"GET": ADMIN_ONLY},
     "admin-account-active": {
         "GET": expect(403, anonymous=302, admin=405),
@@ -74,6 +86,23 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": GROUP_ONLY | {"support": 302, "contact": 302},
     },
+    "demands": {"GET": PROCESS_PAGE},
+    "demand": {"GET": PROCESS_PAGE},
+    "demand-add": {"GET": SURVIVOR_SIDE, "POST": SURVIVOR_SIDE_POST},
+    "demand-propose": {"GET": PROPOSERS, "POST": PROPOSERS_POST},
+    "demand-progress": {"GET": PROPOSERS, "POST": PROPOSERS_POST},
+    "demand-answer": {
+        "GET": GROUP_ONLY,
+        "POST": expect(404, anonymous=302, members=403, group=400),
+    },
+    # The proposal in the fixtures is answered already: answering again is refused with 400.
+    "proposal": {"GET": SURVIVOR_SIDE, "POST": SURVIVOR_SIDE_POST},
+    "letter-edit": {"GET": SURVIVOR_SIDE, "POST": SURVIVOR_SIDE_POST},
+    "letter-documents": {
+        "GET": expect(404, anonymous=302, members=403, survivor_side=405),
+        "POST": expect(404, anonymous=302, members=403, survivor_side=302),
+    },
+    "letter-document": {"GET": PROCESS_PAGE},
 }
 
 
@@ -114,7 +143,11 @@ def url_for(name: str, accounts) -> str:
         )[1],
         "user_id": community.user_id,
         "member_id": community.pk,
-        "attachment_id": Attachment.objects.filter(process__code="kestrel").first().pk,
+        "attachment_id": Attachment.objects.get(
+            process__code="kestrel", scope="shared" if name == "letter-document" else "record"
+        ).pk,
+        "number": 1,
+        "proposal_id": ChangeProposal.objects.filter(process__code="kestrel").first().pk,
     }
     if name == "reset":
         params["token"] = reset_token(community.user)

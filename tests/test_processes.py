@@ -72,6 +72,63 @@ def test_starting_a_process_makes_the_starter_a_member(people):
     assert process.memberships.get().user == people["community"]
 
 
+START = {
+    "code": "osprey",
+    "role": "contact",
+    "title": "",
+    "survivor_term": "victim",
+    "respondent_term": "X",
+    "meeting_every_months": "3",
+    "reply_reminder_days": "21",
+    "step_overdue_days": "7",
+}
+
+
+def test_starting_a_process_sets_its_words_rhythm_and_groups(client_for, people, accounts):
+    from uphold.crypto.keyring import Keyring, using
+    from uphold.crypto.services import unlock
+
+    client = client_for("contact")
+    form = START | {
+        "meeting_every_months": "4",
+        "support_place": "Berlin",
+        "support_zone": "Europe/Berlin",
+        "contact_place": "Glasgow",
+        "contact_zone": "Europe/London",
+    }
+    response = client.post(reverse("process-start"), form)
+    assert response.status_code == 302
+    process = Process.objects.get(code="osprey")
+    assert (process.meeting_every_months, process.reply_reminder_days) == (4, 21)
+    contact = people["contact"]
+    with using(Keyring(contact.pk, unlock(contact, accounts["contact"]["password"]))):
+        process = Process.objects.get(code="osprey")
+        assert (process.survivor_term, process.respondent_term) == ("victim", "X")
+        groups = {(g.kind, g.place, g.time_zone) for g in process.groups.all()}
+    assert groups == {
+        ("support", "Berlin", "Europe/Berlin"),
+        ("contact", "Glasgow", "Europe/London"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"support_place": "Berlin"}, "Choose the group&#x27;s time zone."),
+        ({"support_place": "Berlin", "support_zone": "Mars/Olympus"}, "Select a valid choice"),
+        ({"meeting_every_months": "0"}, "greater than or equal to 1"),
+        ({"respondent_term": ""}, "This field is required"),
+    ],
+)
+def test_a_bad_setup_explains_and_changes_nothing(client_for, change, message):
+    client = client_for("contact")
+    before = database_state()
+    response = client.post(reverse("process-start"), START | change)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert database_state() == before
+
+
 @pytest.mark.parametrize(
     ("code", "message"),
     [
@@ -84,7 +141,7 @@ def test_starting_a_process_makes_the_starter_a_member(people):
 def test_a_bad_code_name_explains_and_changes_nothing(client_for, code, message):
     client = client_for("contact")
     before = database_state()
-    response = client.post(reverse("process-start"), {"code": code, "role": "contact"})
+    response = client.post(reverse("process-start"), START | {"code": code})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert database_state() == before

@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 
 from uphold.accounts import views as accounts
 from uphold.attachments import views as attachments
+from uphold.demands import views as demands
 from uphold.processes import views as processes
 from uphold.web import views as web
 from uphold.web.access import public_view
@@ -19,6 +20,7 @@ urlpatterns = [
     path("account/password/", accounts.password_view, name="password"),
     path("account/recover/", accounts.recover_view, name="recover"),
     path("account/confirm/", accounts.reauth_view, name="reauth"),
+    path("account/settings/", accounts.settings_view, name="account-settings"),
     path("admin/accounts/", accounts.admin_accounts_view, name="admin-accounts"),
     path(
         "admin/accounts/<int:user_id>/active/",
@@ -58,6 +60,32 @@ urlpatterns = [
         "p/<slug:code>/members/<int:member_id>/remove/",
         processes.remove_view,
         name="member-remove",
+    ),
+    path("p/<slug:code>/demands/", demands.letter_view, name="demands"),
+    path("p/<slug:code>/demands/new/", demands.demand_add_view, name="demand-add"),
+    path("p/<slug:code>/demands/<int:number>/", demands.demand_view, name="demand"),
+    path(
+        "p/<slug:code>/demands/<int:number>/propose/",
+        demands.propose_view,
+        name="demand-propose",
+    ),
+    path(
+        "p/<slug:code>/demands/<int:number>/progress/",
+        demands.progress_view,
+        name="demand-progress",
+    ),
+    path("p/<slug:code>/demands/<int:number>/answer/", demands.answer_view, name="demand-answer"),
+    path("p/<slug:code>/proposals/<int:proposal_id>/", demands.proposal_view, name="proposal"),
+    path("p/<slug:code>/letter/", demands.letter_edit_view, name="letter-edit"),
+    path(
+        "p/<slug:code>/letter/documents/",
+        attachments.letter_upload_view,
+        name="letter-documents",
+    ),
+    path(
+        "p/<slug:code>/letter/documents/<uuid:attachment_id>/",
+        attachments.letter_download_view,
+        name="letter-document",
     ),
 ]
 

@@ -1,10 +1,14 @@
 """Forms for logging in, joining by invitation, re-authenticating and inviting."""
 
+from zoneinfo import available_timezones
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+
+TIME_ZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$",
@@ -130,3 +134,22 @@ class RecoverForm(ResetForm):
         widget=forms.Textarea(attrs={"rows": 4, "autocapitalize": "none", "spellcheck": "false"}),
     )
     field_order = ["username", "words", "code", "password1", "password2"]
+
+
+class AccountSettingsForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address for notices (optional)"),
+        required=False,
+        help_text=_(
+            "Notices say only that something waits for you, never what. The address is stored "
+            "unencrypted so the server can send them: use one that does not give you away."
+        ),
+    )
+    time_zone = forms.ChoiceField(label=_("Your time zone"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        server = _("(the server's: %(zone)s)") % {"zone": settings.TIME_ZONE}
+        self.fields["time_zone"].choices = [("", server)] + [
+            (z, z.replace("_", " ")) for z in TIME_ZONES
+        ]

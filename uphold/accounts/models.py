@@ -25,6 +25,10 @@ class User(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     is_site_admin = models.BooleanField(default=False)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    # In clear: the worker, which holds no keys, sends notices here. Optional.
+    email = models.EmailField(_("email address for notices"), blank=True)
+    # Empty: the server's time zone (UPHOLD_TIME_ZONE).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     # Raised whenever every session of this user must end (password change, disabling).
     session_generation = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)

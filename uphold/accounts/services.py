@@ -5,12 +5,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote, urlencode
+from zoneinfo import available_timezones
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -365,3 +367,12 @@ def locked_usernames() -> set[str]:
         "username"
     )
     return {user.username for user in tried if is_locked(user)}
+
+
+def change_settings(user: User, *, email: str, time_zone: str) -> None:
+    """The user's own notice address and time zone; only they change them."""
+    if time_zone and time_zone not in available_timezones():
+        raise ValidationError(_("Choose a time zone from the list."))
+    user.email, user.time_zone = email.strip(), time_zone
+    user.full_clean(validate_unique=False, exclude=["password"])
+    user.save(update_fields=["email", "time_zone"])

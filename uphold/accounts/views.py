@@ -21,6 +21,7 @@ from uphold.web.access import account_view, public_view
 
 from . import services
 from .forms import (
+    AccountSettingsForm,
     InviteAccountForm,
     LoginForm,
     NewAccountForm,
@@ -234,6 +235,23 @@ def password_view(request: HttpRequest) -> HttpResponse:
             return redirect("home")
     return render(
         request, "accounts/password.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@account_view()
+@require_http_methods(["GET", "POST"])
+def settings_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = AccountSettingsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"email": user.email, "time_zone": user.time_zone},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.change_settings(user, **form.cleaned_data)
+        messages.success(request, _("Your settings are saved."))
+        return redirect("account-settings")
+    return render(
+        request, "accounts/settings.html", {"form": form}, status=400 if form.errors else 200
     )
 
 

@@ -37,8 +37,10 @@ def _chunk_header(attachment: Attachment, index: int, final: bool) -> bytes:
 class Writer:
     """Receives a file piece by piece and seals each chunk as soon as a fuller one follows."""
 
-    def __init__(self, actor, process: Process | str, scope: str, name: str) -> None:
-        membership = authorize(actor, "documents.upload", process)
+    def __init__(
+        self, actor, process: Process | str, scope: str, name: str, action="documents.upload"
+    ) -> None:
+        membership = authorize(actor, action, process)
         if scope not in scopes.scopes_of(membership):
             raise PermissionDenied
         self.attachment = Attachment(

@@ -13,9 +13,9 @@ class SealedUpload(UploadedFile):
 
 
 class EncryptingUploadHandler(FileUploadHandler):
-    def __init__(self, request, process, scope: str) -> None:
+    def __init__(self, request, process, scope: str, action: str = "documents.upload") -> None:
         super().__init__(request)
-        self.process, self.scope = process, scope
+        self.process, self.scope, self.action = process, scope, action
         self.writer: Writer | None = None
         self.too_large = False
 
@@ -23,7 +23,9 @@ class EncryptingUploadHandler(FileUploadHandler):
         super().new_file(field_name, file_name, content_type, *args, **kwargs)
         if self.writer is not None:  # one file per upload
             raise StopUpload(connection_reset=False)
-        self.writer = Writer(self.request.user, self.process, self.scope, file_name or "file")
+        self.writer = Writer(
+            self.request.user, self.process, self.scope, file_name or "file", self.action
+        )
         raise StopFutureHandlers
 
     def receive_data_chunk(self, raw_data: bytes, start: int):

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from uphold.crypto.keyring import NoKey
 from uphold.processes import scopes
@@ -52,19 +52,9 @@ def documents_view(request: HttpRequest, membership: Membership) -> HttpResponse
 def _documents_page(request, membership, handler) -> HttpResponse:
     status = 200
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if handler.too_large:
-            messages.error(
-                request,
-                _("That file is larger than %(mb)s MB. Nothing was stored.")
-                % {"mb": services.limit_bytes() // (1024 * 1024)},
-            )
-            status = 400
-        elif upload is None:
-            messages.error(request, _("Choose a file first."))
+        if not _finished(request, handler):
             status = 400
         else:
-            upload.writer.finish()
             messages.success(request, _("The file is stored, encrypted."))
             return redirect("documents", code=membership.process.code)
     return render(
@@ -85,8 +75,57 @@ def _documents_page(request, membership, handler) -> HttpResponse:
 @process_view("documents.view")
 @require_GET
 def download_view(request: HttpRequest, membership: Membership, attachment_id) -> HttpResponse:
+    return _download(membership, attachment_id, scopes.RECORD)
+
+
+@process_view("demands.view")
+@require_GET
+def letter_download_view(
+    request: HttpRequest, membership: Membership, attachment_id
+) -> HttpResponse:
+    """The letter as sent, which every member of the process may read."""
+    return _download(membership, attachment_id, scopes.SHARED)
+
+
+@csrf_exempt
+@process_view("letter.edit")
+@require_POST
+def letter_upload_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    handler = EncryptingUploadHandler(request, membership.process, scopes.SHARED, "letter.edit")
+    request.upload_handlers = [handler]
+    response = _letter_upload(request, membership, handler)
+    if handler.writer and not handler.writer.attachment.complete:
+        handler.writer.abandon()
+    return response
+
+
+@csrf_protect
+def _letter_upload(request, membership, handler) -> HttpResponse:
+    if _finished(request, handler):
+        messages.success(request, _("The letter as sent is stored, encrypted."))
+    return redirect("letter-edit", code=membership.process.code)
+
+
+def _finished(request, handler) -> bool:
+    """Finishes a received upload once CSRF has passed, or says what was wrong."""
+    upload = request.FILES.get("file")
+    if handler.too_large:
+        messages.error(
+            request,
+            _("That file is larger than %(mb)s MB. Nothing was stored.")
+            % {"mb": services.limit_bytes() // (1024 * 1024)},
+        )
+        return False
+    if upload is None:
+        messages.error(request, _("Choose a file first."))
+        return False
+    upload.writer.finish()
+    return True
+
+
+def _download(membership: Membership, attachment_id, scope: str) -> HttpResponse:
     attachment = get_object_or_404(
-        Attachment, pk=attachment_id, process=membership.process, scope=scopes.RECORD, complete=True
+        Attachment, pk=attachment_id, process=membership.process, scope=scope, complete=True
     )
     response = StreamingHttpResponse(
         services.read(attachment), content_type="application/octet-stream"

@@ -19,6 +19,9 @@ class Kind(models.TextChoices):
     GRANT = "grant", _("gave access to")
     REVOKE = "revoke", _("took access away from")
     ROTATE = "rotate", _("replaced keys")
+    PROPOSE = "propose", _("proposed")
+    APPROVE = "approve", _("approved")
+    REFUSE = "refuse", _("refused")
 
 
 class AuditEvent(models.Model):

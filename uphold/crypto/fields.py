@@ -61,13 +61,16 @@ class _Plaintext:
         if isinstance(value, Sealed):
             value = self.field.open(instance, value)
             instance.__dict__[self.field.attname] = value
-        return value
+        return self.field.empty if value is None else value
 
     def __set__(self, instance, value) -> None:
         instance.__dict__[self.field.attname] = value
 
 
 class EncryptedTextField(models.BinaryField):
+    # An empty text is stored as NULL, so no ciphertext exists for a field left empty.
+    empty = ""
+
     def __init__(self, *args, scope: ScopeSpec, **kwargs) -> None:
         self.scope = scope
         kwargs.setdefault("null", True)
@@ -93,6 +96,8 @@ class EncryptedTextField(models.BinaryField):
         value = model_instance.__dict__.get(self.attname)
         if value is None or isinstance(value, Sealed):
             return value
+        if value == self.empty:
+            return None
         return self.seal(model_instance, value)
 
     def to_bytes(self, value) -> bytes:
@@ -132,6 +137,8 @@ class EncryptedTextField(models.BinaryField):
 
 class EncryptedBinaryField(EncryptedTextField):
     """The same seal around bytes: attachment chunks."""
+
+    empty = None
 
     def to_bytes(self, value) -> bytes:
         return bytes(value)

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -43,6 +44,20 @@ def session_limits(get_response: Handler) -> Handler:
             if too_old:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
+        return get_response(request)
+
+    return middleware
+
+
+def member_time_zone(get_response: Handler) -> Handler:
+    """Dates and times show in the member's own time zone: the groups are in several cities."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        zone = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
+        try:
+            timezone.activate(ZoneInfo(zone)) if zone else timezone.deactivate()
+        except (ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
         return get_response(request)
 
     return middleware

@@ -3,7 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role, code_validator
+from uphold.accounts.forms import TIME_ZONES
+
+from .models import GroupKind, Role, code_validator
+from .services import Setup
 
 
 class StartProcessForm(forms.Form):
@@ -27,6 +30,72 @@ class StartProcessForm(forms.Form):
         label=_("Your group"),
         choices=[(Role.SUPPORT, Role.SUPPORT.label), (Role.CONTACT, Role.CONTACT.label)],
     )
+    survivor_term = forms.CharField(
+        label=_("What this process calls the person harmed"),
+        max_length=60,
+        initial=_("survivor"),
+        help_text=_("For example survivor, or victim, as the person chooses."),
+    )
+    respondent_term = forms.CharField(
+        label=_("What it calls the person who did harm"),
+        max_length=60,
+        initial="X",
+        help_text=_("A letter or a word, not his name: it is shown on every page."),
+    )
+    meeting_every_months = forms.IntegerField(
+        label=_("Meet him every how many months?"), min_value=1, max_value=24, initial=3
+    )
+    reply_reminder_days = forms.IntegerField(
+        label=_("Remind the contact group when he has not replied for how many days?"),
+        min_value=1,
+        max_value=365,
+        initial=21,
+    )
+    step_overdue_days = forms.IntegerField(
+        label=_("Remind when an agreed step is overdue by how many days?"),
+        min_value=1,
+        max_value=365,
+        initial=7,
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        zones = [("", _("(not taking part)"))] + [(z, z.replace("_", " ")) for z in TIME_ZONES]
+        for kind, label in GroupKind.choices:
+            self.fields[f"{kind}_place"] = forms.CharField(
+                label=_("%(group)s: where it is") % {"group": label},
+                max_length=100,
+                required=False,
+                help_text=_("A city or region, e.g. Berlin. Stored encrypted."),
+            )
+            self.fields[f"{kind}_zone"] = forms.ChoiceField(
+                label=_("%(group)s: time zone") % {"group": label},
+                choices=zones,
+                required=False,
+            )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for kind, _label in GroupKind.choices:
+            if data.get(f"{kind}_place") and not data.get(f"{kind}_zone"):
+                self.add_error(f"{kind}_zone", _("Choose the group's time zone."))
+        return data
+
+    def setup(self) -> Setup:
+        data = self.cleaned_data
+        return Setup(
+            title=data["title"],
+            survivor_term=data["survivor_term"],
+            respondent_term=data["respondent_term"],
+            meeting_every_months=data["meeting_every_months"],
+            reply_reminder_days=data["reply_reminder_days"],
+            step_overdue_days=data["step_overdue_days"],
+            groups=[
+                (kind, data[f"{kind}_place"], data[f"{kind}_zone"])
+                for kind in GroupKind.values
+                if data.get(f"{kind}_zone")
+            ],
+        )
 
 
 class InviteMemberForm(forms.Form):

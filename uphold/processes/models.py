@@ -1,7 +1,7 @@
 """Processes and who takes part in them, in which role."""
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,25 @@ class Process(models.Model):
     # Demo and generated processes; the generator refuses to run beside real ones.
     is_sample = models.BooleanField(default=False)
     title = EncryptedTextField(_("title"), scope="record")
+    # What this process calls the person harmed and the person who did harm; every role reads
+    # the demands, so the words are in the `shared` scope.
+    survivor_term = EncryptedTextField(_("word for the person harmed"), scope="shared")
+    respondent_term = EncryptedTextField(_("word for the person who did harm"), scope="shared")
+    meeting_every_months = models.PositiveSmallIntegerField(
+        _("meet every (months)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+    )
+    reply_reminder_days = models.PositiveSmallIntegerField(
+        _("remind after no reply for (days)"),
+        default=21,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    step_overdue_days = models.PositiveSmallIntegerField(
+        _("remind when a step is overdue by (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
 
     class Meta:
         ordering = ["code"]
@@ -66,3 +85,25 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.process} as {self.role}"
+
+
+class GroupKind(models.TextChoices):
+    SUPPORT = "support", _("support group")
+    CONTACT = "contact", _("contact group")
+    COMMUNITY = "community", _("community group")
+    OTHER = "other", _("other group")
+
+
+class ProcessGroup(models.Model):
+    """A group taking part and where it is: the report's were in Berlin, Birmingham, Glasgow."""
+
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="groups")
+    kind = models.CharField(_("group"), max_length=16, choices=GroupKind.choices)
+    place = EncryptedTextField(_("where it is"), scope="record")
+    time_zone = models.CharField(_("time zone"), max_length=64)
+
+    class Meta:
+        ordering = ["process", "kind", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} group of {self.process}"

@@ -34,6 +34,8 @@ class Roles:
 
 
 GROUP = frozenset({Role.SUPPORT, Role.CONTACT})
+# The demands belong to the survivor's side: the survivor and their support group.
+SURVIVOR_SIDE = frozenset({Role.SURVIVOR, Role.SUPPORT})
 
 PROCESS_ACTIONS = {
     "process.view": Reads(scopes.SHARED),
@@ -45,6 +47,15 @@ PROCESS_ACTIONS = {
     "audit.view": Reads(scopes.RECORD),
     "documents.view": Reads(scopes.RECORD),
     "documents.upload": Roles(GROUP),
+    "demands.view": Reads(scopes.SHARED),
+    "demands.history": Reads(scopes.SURVIVOR),
+    "demands.author": Roles(SURVIVOR_SIDE),
+    "demands.propose": Roles(SURVIVOR_SIDE | {Role.CONTACT}),
+    "demands.decide": Roles(SURVIVOR_SIDE),
+    "demands.progress": Roles(SURVIVOR_SIDE | {Role.CONTACT}),
+    "demands.answers": Reads(scopes.RECORD),
+    "demands.answer": Roles(GROUP),
+    "letter.edit": Roles(SURVIVOR_SIDE),
 }
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}

@@ -1,6 +1,6 @@
 """Reads for process pages, each in a fixed number of queries."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from uphold.accounts.models import User
@@ -9,11 +9,52 @@ from uphold.crypto.keyring import NoKey
 from uphold.crypto.models import SealedScopeKey
 
 from . import scopes
-from .models import Membership, Process
+from .models import Membership, Process, ProcessGroup
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("process").order_by("process__code")
+
+
+def terms_of(process: Process) -> dict[str, str]:
+    """What the process calls the person harmed and the person who did harm."""
+    try:
+        survivor, respondent = process.survivor_term, process.respondent_term
+    except NoKey:
+        survivor = respondent = None
+    return {
+        "survivor": survivor or str(DEFAULT_TERMS["survivor"]),
+        "respondent": respondent or str(DEFAULT_TERMS["respondent"]),
+    }
+
+
+DEFAULT_TERMS = {"survivor": _("survivor"), "respondent": "X"}
+
+
+def groups_of(membership: Membership) -> list[dict]:
+    """The groups taking part, for those who read the record (where they are is in it)."""
+    if scopes.RECORD not in scopes.scopes_of(membership):
+        return []
+    rows = []
+    for group in ProcessGroup.objects.filter(process=membership.process):
+        try:
+            place = group.place
+        except NoKey:
+            place = None
+        rows.append({"group": group, "place": place})
+    return rows
+
+
+def demand_counts(process: Process) -> list[tuple[str, int]]:
+    from uphold.demands.models import Demand, Status
+
+    counts = dict(
+        Demand.objects.filter(process=process)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return [(Status(s).label, counts[s]) for s in Status.values if counts.get(s)]
 
 
 def readable_title(process: Process) -> str | None:
@@ -61,4 +102,11 @@ OBJECT_NAMES = {
     "processes.process": _("the process"),
     "processes.membership": _("a membership"),
     "attachments.attachment": _("a document"),
+    "processes.processgroup": _("a group taking part"),
+    "demands.letter": _("the letter"),
+    "demands.demand": _("a demand"),
+    "demands.demandversion": _("a version of a demand"),
+    "demands.changeproposal": _("a proposed change to a demand"),
+    "demands.progress": _("progress on a demand"),
+    "demands.answer": _("an answer to a demand"),
 }

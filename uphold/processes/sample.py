@@ -33,7 +33,12 @@ def make_account(username: str, *, site_admin: bool = False) -> dict:
     return {"username": username, "password": password, "totp_key": account.device.key}
 
 
-def build_process(code: str, people: list[tuple[str, str]], title: str = "") -> list[dict]:
+def build_process(
+    code: str,
+    people: list[tuple[str, str]],
+    title: str = "",
+    setup: "services.Setup | None" = None,
+) -> list[dict]:
     """`people` is (username, role); the first, a support member, starts the process.
 
     Everyone else joins by an invitation link, exactly as in the web interface.
@@ -45,7 +50,9 @@ def build_process(code: str, people: list[tuple[str, str]], title: str = "") -> 
     founder = acting_as(User.objects.get(username=founder_name))
     ring = Keyring(founder.pk, unlock(founder, accounts[0]["password"]))
     with keyring.using(ring):
-        services.start_process(founder, code, founder_role, title=title, is_sample=True)
+        services.start_process(
+            founder, code, founder_role, setup or services.Setup(title=title), is_sample=True
+        )
         for username, role in others:
             accounts.append({**make_account(username), "role": role})
             _invitation, token = services.invite_member(founder, code, role)

@@ -1,5 +1,8 @@
 """Every write to processes and memberships. Each one asks the permission function first."""
 
+from dataclasses import dataclass, field
+from zoneinfo import available_timezones
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -13,31 +16,64 @@ from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
 
 from . import scopes
-from .models import Membership, Process, Role, code_validator
+from .models import GroupKind, Membership, Process, ProcessGroup, Role, code_validator
 from .permissions import GROUP, authorize, may_invite
+from .queries import DEFAULT_TERMS
+
+
+@dataclass
+class Setup:
+    """How a process is set up when it starts; the defaults are the report's."""
+
+    title: str = ""
+    survivor_term: str = ""
+    respondent_term: str = "X"
+    meeting_every_months: int = 3
+    reply_reminder_days: int = 21
+    step_overdue_days: int = 7
+    # (kind, place, time zone) of each group taking part.
+    groups: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def start_process(
-    actor: User, code: str, role: str, *, title: str = "", is_sample: bool = False
+    actor: User, code: str, role: str, setup: Setup | None = None, *, is_sample: bool = False
 ) -> Process:
     """A support or contact member starts a process and becomes its first member.
 
     Every scope gets its key, sealed to the founder, who then grants the others.
     """
     authorize(actor, "process.start")
+    setup = setup or Setup()
     if role not in GROUP:
         raise ValidationError(_("Start a process as a member of the support or contact group."))
     code_validator(code)
+    for kind, _place, zone in setup.groups:
+        if kind not in GroupKind.values or zone not in available_timezones():
+            raise ValidationError(_("Choose a group and a time zone from the lists."))
     with transaction.atomic():
         if Process.objects.filter(code=code).exists():
             raise ValidationError(_("That code name is taken. Choose another."))
-        process = Process.objects.create(code=code, is_sample=is_sample)
+        process = Process(
+            code=code,
+            is_sample=is_sample,
+            meeting_every_months=setup.meeting_every_months,
+            reply_reminder_days=setup.reply_reminder_days,
+            step_overdue_days=setup.step_overdue_days,
+        )
+        process.full_clean(exclude=["title", "survivor_term", "respondent_term"])
+        process.save()
         founder = add_member(process, actor, role)
         crypto.create_process_keys(process, founder, keyring.current())
-        if title:
-            process.title = title
-            process.save(update_fields=["title"])
+        process.title = setup.title.strip()
+        process.survivor_term = setup.survivor_term or str(DEFAULT_TERMS["survivor"])
+        process.respondent_term = setup.respondent_term or str(DEFAULT_TERMS["respondent"])
+        process.save(update_fields=["title", "survivor_term", "respondent_term"])
         audit.record(actor, process, Kind.CREATE, process)
+        for kind, place, zone in setup.groups:
+            group = ProcessGroup.objects.create(process=process, kind=kind, time_zone=zone)
+            group.place = place
+            group.save(update_fields=["place"])
+            audit.record(actor, process, Kind.CREATE, group)
     return process
 
 

@@ -25,13 +25,10 @@ def start_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             process = services.start_process(
-                request.user,
-                form.cleaned_data["code"],
-                form.cleaned_data["role"],
-                title=form.cleaned_data["title"],
+                request.user, form.cleaned_data["code"], form.cleaned_data["role"], form.setup()
             )
         except ValidationError as error:
-            form.add_error("code", error)
+            form.add_error(None if hasattr(error, "error_dict") else "code", error)
         else:
             return redirect("process", code=process.code)
     return render(
@@ -53,6 +50,9 @@ def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
             "fingerprint": crypto.fingerprint_of(membership.user),
             "can_see_members": allowed(membership, "members.view"),
             "can_see_audit": allowed(membership, "audit.view"),
+            "terms": queries.terms_of(membership.process),
+            "groups": queries.groups_of(membership),
+            "demands": queries.demand_counts(membership.process),
         },
     )
 

@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from uphold.accounts.services import recently_authenticated
+from uphold.crypto.keyring import NoKey
 from uphold.processes.permissions import NotAuthenticated, authorize
 
 View = Callable[..., HttpResponse]
@@ -63,7 +64,11 @@ def process_view(action: str, *, reauth: bool = False) -> Callable[[View], View]
                 return _to_login(request)
             if reauth and not recently_authenticated(request):
                 return _to_reauth(request)
-            return view(request, membership, *args, **kwargs)
+            try:
+                return view(request, membership, *args, **kwargs)
+            except NoKey:
+                # A member not yet given the keys, or a session whose key cookie is gone.
+                return render(request, "locked.html", {"process": membership.process}, status=403)
 
         wrapped.uphold_access = action
         return wrapped

@@ -5,7 +5,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from uphold.accounts.services import authenticator_key, totp_code
+from uphold.accounts.models import User
+from uphold.accounts.services import acting_as, authenticator_key, totp_code
+from uphold.crypto import keyring
+from uphold.crypto.keyring import Keyring
+from uphold.crypto.services import unlock
+from uphold.demands.sample import fill_as_contact, fill_as_support
 from uphold.processes.models import Process, Role
 from uphold.processes.sample import (
     RealDataPresent,
@@ -13,9 +18,21 @@ from uphold.processes.sample import (
     make_account,
     refuse_beside_real_data,
 )
+from uphold.processes.services import Setup
 from uphold.web import demo
 
 DEMO_CODE = "kestrel"
+# The report's groups: the support group in Berlin, the contact group in Birmingham and Glasgow.
+SETUP = Setup(
+    title="The process around X (demo)",
+    survivor_term="survivor",
+    respondent_term="X",
+    groups=[
+        ("support", "Berlin", "Europe/Berlin"),
+        ("contact", "Birmingham and Glasgow", "Europe/London"),
+        ("community", "Birmingham", "Europe/London"),
+    ],
+)
 PEOPLE = [
     ("support", Role.SUPPORT),
     ("survivor", Role.SURVIVOR),
@@ -49,7 +66,12 @@ class Command(BaseCommand):
     @transaction.atomic
     def _create(self) -> None:
         accounts = [{**make_account("admin", site_admin=True), "role": "admin"}]
-        accounts += build_process(DEMO_CODE, PEOPLE)
+        accounts += build_process(DEMO_CODE, PEOPLE, setup=SETUP)
+        by_role = {a["role"]: a for a in accounts}
+        for role, fill in (("support", fill_as_support), ("contact", fill_as_contact)):
+            user = acting_as(User.objects.get(username=by_role[role]["username"]))
+            with keyring.using(Keyring(user.pk, unlock(user, by_role[role]["password"]))):
+                fill(DEMO_CODE, user)
         for account in accounts:
             account["label"] = (
                 "site admin" if account["role"] == "admin" else str(Role(account["role"]).label)

@@ -1,0 +1,331 @@
+"""Every write to the letter and the demands. The ownership rules of the survivor's side live
+here, so the web pages, the command line and the importers all obey them.
+
+- Wording, reasons and criteria change only through a ChangeProposal that a survivor or
+  support member approves. Contact members may propose, never apply.
+- Only the survivor's side may mark a demand met or withdrawn; contact members record evidence
+  and may mark it in progress or refused by X.
+- Every applied version is kept; a proposal that drops criteria, or that its proposer calls
+  softer, is labelled as softening for whoever answers it.
+"""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from uphold.accounts.models import User
+from uphold.audit import services as audit
+from uphold.audit.models import Kind
+from uphold.processes.models import Membership, Process, Role
+from uphold.processes.permissions import authorize
+
+from .models import (
+    Answer,
+    AnswerKind,
+    ChangeProposal,
+    Demand,
+    DemandVersion,
+    Letter,
+    Progress,
+    ProposalState,
+    Status,
+)
+
+MAX_WORDING = 2_000
+MAX_REASONS = 20_000
+MAX_CRITERIA = 50
+MAX_CRITERION = 1_000
+MAX_NOTE = 20_000
+MAX_LETTER = 200_000
+
+# What a contact member may set a demand's status to; the survivor's side may set any.
+CONTACT_STATUSES = frozenset({Status.IN_PROGRESS, Status.REFUSED})
+SURVIVOR_SIDE = frozenset({Role.SURVIVOR, Role.SUPPORT})
+
+
+class Conflict(Exception):
+    """Someone else changed the demand since the actor loaded it; nothing was written."""
+
+
+def criteria_lines(text: str) -> list[str]:
+    """One criterion per non-empty line, without list bullets."""
+    lines = (line.strip().lstrip("-*•").strip() for line in (text or "").splitlines())
+    return [line for line in lines if line]
+
+
+def clean_texts(wording: str, reasons: str, criteria: str) -> tuple[str, str, str]:
+    """Stripped texts, criteria one per line; every problem at once, by field."""
+    wording, reasons = (wording or "").strip(), (reasons or "").strip()
+    lines = criteria_lines(criteria)
+    errors: dict[str, list[str]] = {}
+    if not wording:
+        errors["wording"] = [_("Write what is demanded.")]
+    elif len(wording) > MAX_WORDING:
+        errors["wording"] = [_("Keep the wording under %(n)s characters.") % {"n": MAX_WORDING}]
+    if len(reasons) > MAX_REASONS:
+        errors["reasons"] = [_("Keep the reasons under %(n)s characters.") % {"n": MAX_REASONS}]
+    if not lines:
+        errors["criteria"] = [_("Give at least one criterion: what counts as met.")]
+    elif len(lines) > MAX_CRITERIA:
+        errors["criteria"] = [
+            _("That is %(count)s criteria; give at most %(n)s, one per line.")
+            % {"count": len(lines), "n": MAX_CRITERIA}
+        ]
+    elif any(len(line) > MAX_CRITERION for line in lines):
+        errors["criteria"] = [
+            _("Keep each criterion under %(n)s characters.") % {"n": MAX_CRITERION}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return wording, reasons, "\n".join(lines)
+
+
+def _demand(membership: Membership, number: int) -> Demand:
+    demand = Demand.objects.filter(process=membership.process, number=number).first()
+    if demand is None:
+        raise Http404
+    return demand
+
+
+def _on_survivor_side(membership: Membership) -> bool:
+    return membership.role in SURVIVOR_SIDE
+
+
+def save_letter(
+    actor: User, process: Process | str, text: str, handed_over_on: date | None, handed_to: str
+) -> Letter:
+    membership = authorize(actor, "letter.edit", process)
+    text, handed_to = (text or "").strip(), (handed_to or "").strip()
+    if not text:
+        raise ValidationError({"text": [_("Write or paste the text of the letter.")]})
+    if len(text) > MAX_LETTER:
+        raise ValidationError({"text": [_("The letter is too long to store.")]})
+    if handed_over_on and handed_over_on > timezone.localdate():
+        raise ValidationError({"handed_over_on": [_("That date is in the future.")]})
+    with transaction.atomic():
+        letter, _created = Letter.objects.get_or_create(process=membership.process)
+        letter.text, letter.handed_to = text, handed_to
+        letter.handed_over_on, letter.updated_at = handed_over_on, timezone.now()
+        letter.save()
+        audit.record(actor, membership.process, Kind.CHANGE, letter)
+    return letter
+
+
+def add_demand(
+    actor: User, process: Process | str, wording: str, reasons: str, criteria: str
+) -> Demand:
+    """The survivor's side adds a demand; it gets the next number and its first version."""
+    membership = authorize(actor, "demands.author", process)
+    wording, reasons, criteria = clean_texts(wording, reasons, criteria)
+    with transaction.atomic():
+        # Two demands added at once must not get the same number.
+        Process.objects.select_for_update().filter(pk=membership.process.pk).first()
+        last = Demand.objects.filter(process=membership.process).aggregate(n=Max("number"))["n"]
+        demand = Demand.objects.create(process=membership.process, number=(last or 0) + 1)
+        demand.wording, demand.reasons, demand.criteria = wording, reasons, criteria
+        demand.save()
+        audit.record(actor, membership.process, Kind.CREATE, demand)
+        _keep_version(demand, None, actor, actor, "")
+    return demand
+
+
+def _keep_version(
+    demand: Demand, proposal: ChangeProposal | None, proposer, approver, why: str
+) -> DemandVersion:
+    version = DemandVersion.objects.create(
+        demand=demand,
+        process=demand.process,
+        revision=demand.revision,
+        proposal=proposal,
+        proposed_by=proposer,
+        approved_by=approver,
+    )
+    version.wording, version.reasons, version.criteria = (
+        demand.wording,
+        demand.reasons,
+        demand.criteria,
+    )
+    version.why = why
+    version.save()
+    audit.record(approver, demand.process, Kind.CREATE, version)
+    return version
+
+
+def dropped_criteria(before: str, after: str) -> int:
+    kept = set(criteria_lines(after))
+    return sum(1 for line in criteria_lines(before) if line not in kept)
+
+
+def propose_change(
+    actor: User,
+    process: Process | str,
+    number: int,
+    *,
+    wording: str,
+    reasons: str,
+    criteria: str,
+    why: str,
+    softer: bool,
+    base_revision: int,
+    apply_now: bool = False,
+) -> ChangeProposal:
+    """A proposal against the revision the proposer saw.
+
+    `apply_now` is for the survivor's side only: they propose and approve in one step.
+    """
+    membership = authorize(actor, "demands.propose", process)
+    if apply_now and not _on_survivor_side(membership):
+        raise PermissionDenied(_("Only the survivor's side can change a demand directly."))
+    demand = _demand(membership, number)
+    wording, reasons, criteria = clean_texts(wording, reasons, criteria)
+    why = (why or "").strip()
+    if not why:
+        raise ValidationError({"why": [_("Say why the demand should change.")]})
+    if len(why) > MAX_NOTE:
+        raise ValidationError({"why": [_("Keep this under %(n)s characters.") % {"n": MAX_NOTE}]})
+    if base_revision != demand.revision:
+        raise Conflict
+    if (wording, reasons, criteria) == (demand.wording, demand.reasons, demand.criteria):
+        raise ValidationError(_("This proposal changes nothing in the demand."))
+    with transaction.atomic():
+        proposal = ChangeProposal.objects.create(
+            demand=demand,
+            process=demand.process,
+            base_revision=base_revision,
+            proposer_says_softer=softer,
+            drops_criteria=dropped_criteria(demand.criteria, criteria),
+            proposed_by=actor,
+        )
+        proposal.wording, proposal.reasons, proposal.criteria, proposal.why = (
+            wording,
+            reasons,
+            criteria,
+            why,
+        )
+        proposal.save()
+        audit.record(actor, demand.process, Kind.PROPOSE, proposal)
+        if apply_now:
+            decide(actor, demand.process, proposal.pk, approve=True, answer="")
+        else:
+            from .tasks import notify_survivor_side
+
+            notify_survivor_side.enqueue(demand.process.code, demand.number)
+    return proposal
+
+
+def decide(
+    actor: User, process: Process | str, proposal_id: int, *, approve: bool, answer: str
+) -> ChangeProposal:
+    """A survivor or support member approves or refuses a waiting proposal.
+
+    Approving a proposal made against an older revision is a conflict: the demand changed
+    since, and applying it would undo that change unseen.
+    """
+    membership = authorize(actor, "demands.decide", process)
+    proposal = (
+        ChangeProposal.objects.select_related("demand")
+        .filter(process=membership.process, pk=proposal_id)
+        .first()
+    )
+    if proposal is None:
+        raise Http404
+    answer = (answer or "").strip()
+    if len(answer) > MAX_NOTE:
+        raise ValidationError(
+            {"answer": [_("Keep this under %(n)s characters.") % {"n": MAX_NOTE}]}
+        )
+    with transaction.atomic():
+        claimed = ChangeProposal.objects.filter(pk=proposal.pk, state=ProposalState.WAITING).update(
+            state=ProposalState.APPROVED if approve else ProposalState.REFUSED,
+            decided_by=actor,
+            decided_at=timezone.now(),
+        )
+        if not claimed:
+            raise ValidationError(_("Someone has already answered this proposal."))
+        proposal.refresh_from_db(fields=["state", "decided_by", "decided_at"])
+        proposal.answer = answer
+        proposal.save(update_fields=["answer"])
+        if approve:
+            _apply(actor, proposal)
+        audit.record(actor, proposal.process, Kind.APPROVE if approve else Kind.REFUSE, proposal)
+    return proposal
+
+
+def _apply(actor: User, proposal: ChangeProposal) -> None:
+    base = proposal.base_revision
+    if not Demand.objects.filter(pk=proposal.demand_id, revision=base).update(revision=base + 1):
+        raise Conflict
+    demand = Demand.objects.get(pk=proposal.demand_id)
+    demand.wording, demand.reasons, demand.criteria = (
+        proposal.wording,
+        proposal.reasons,
+        proposal.criteria,
+    )
+    demand.save(update_fields=["wording", "reasons", "criteria"])
+    audit.record(actor, demand.process, Kind.CHANGE, demand)
+    _keep_version(demand, proposal, proposal.proposed_by, actor, proposal.why)
+
+
+def record_progress(
+    actor: User, process: Process | str, number: int, *, note: str, status: str, status_seen: str
+) -> Progress:
+    """Evidence on a demand, maybe with a new status; `status_seen` guards against a
+    concurrent change."""
+    membership = authorize(actor, "demands.progress", process)
+    demand = _demand(membership, number)
+    if status not in Status.values:
+        raise ValidationError({"status": [_("Choose a status from the list.")]})
+    contact_may = status == status_seen or status in CONTACT_STATUSES
+    if not _on_survivor_side(membership) and not contact_may:
+        raise PermissionDenied(
+            _("Only the survivor's side can mark a demand met, withdrawn or open.")
+        )
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [_("Describe what happened, or the evidence.")]})
+    if len(note) > MAX_NOTE:
+        raise ValidationError({"note": [_("Keep this under %(n)s characters.") % {"n": MAX_NOTE}]})
+    with transaction.atomic():
+        if not Demand.objects.filter(pk=demand.pk, status=status_seen).update(status=status):
+            raise Conflict
+        progress = Progress.objects.create(
+            demand=demand,
+            process=demand.process,
+            status_before=status_seen,
+            status_after=status,
+            recorded_by=actor,
+        )
+        progress.note = note
+        progress.save()
+        audit.record(actor, demand.process, Kind.CREATE, progress)
+        if status != status_seen:
+            audit.record(actor, demand.process, Kind.CHANGE, demand)
+    return progress
+
+
+def record_answer(
+    actor: User, process: Process | str, number: int, *, kind: str, said_on: date, note: str
+) -> Answer:
+    """What X said about a demand, on which day."""
+    membership = authorize(actor, "demands.answer", process)
+    demand = _demand(membership, number)
+    if kind not in AnswerKind.values:
+        raise ValidationError({"kind": [_("Choose an answer from the list.")]})
+    if said_on > timezone.localdate():
+        raise ValidationError({"said_on": [_("That date is in the future.")]})
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise ValidationError({"note": [_("Keep this under %(n)s characters.") % {"n": MAX_NOTE}]})
+    with transaction.atomic():
+        answer = Answer.objects.create(
+            demand=demand, process=demand.process, kind=kind, said_on=said_on, recorded_by=actor
+        )
+        answer.note = note
+        answer.save()
+        audit.record(actor, demand.process, Kind.CREATE, answer)
+    return answer

@@ -1,0 +1,258 @@
+"""Pages of the letter and the demands. Each view turns HTTP into one service call and back."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from uphold.processes.models import Membership
+from uphold.processes.permissions import allowed
+from uphold.processes.queries import terms_of
+from uphold.web.access import process_view
+
+from . import queries, services
+from .forms import AnswerForm, DecisionForm, DemandForm, LetterForm, ProgressForm, ProposalForm
+from .models import ChangeProposal, Demand, Letter, ProposalState, Status
+
+CONFLICT = gettext_lazy(
+    "Someone changed this demand while you were working on it, so nothing was saved. "
+    "Your text is kept below: compare it with the current demand and send it again."
+)
+
+
+def _context(membership: Membership, **extra) -> dict:
+    return {
+        "membership": membership,
+        "process": membership.process,
+        "terms": terms_of(membership.process),
+        "can_see_members": allowed(membership, "members.view"),
+        "can_see_audit": allowed(membership, "audit.view"),
+        "can_author": allowed(membership, "demands.author"),
+        "can_edit_letter": allowed(membership, "letter.edit"),
+        "can_propose": allowed(membership, "demands.propose"),
+        "can_decide": allowed(membership, "demands.decide"),
+        "can_progress": allowed(membership, "demands.progress"),
+        "can_answer": allowed(membership, "demands.answer"),
+        "sees_history": allowed(membership, "demands.history"),
+        **extra,
+    }
+
+
+def _page(request, template: str, membership: Membership, form=None, **extra) -> HttpResponse:
+    status = 400 if form is not None and form.errors else 200
+    return render(request, template, _context(membership, form=form, **extra), status=status)
+
+
+def _demand(membership: Membership, number: int) -> Demand:
+    return get_object_or_404(Demand, process=membership.process, number=number)
+
+
+@process_view("demands.view")
+@require_GET
+def letter_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _page(request, "demands/letter.html", membership, **queries.letter_page(membership))
+
+
+@process_view("letter.edit")
+@require_http_methods(["GET", "POST"])
+def letter_edit_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    letter = Letter.objects.filter(process=membership.process).first()
+    initial = (
+        {
+            "text": letter.text,
+            "handed_over_on": letter.handed_over_on,
+            "handed_to": letter.handed_to,
+        }
+        if letter
+        else {}
+    )
+    form = LetterForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_letter(request.user, membership.process, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The letter is saved."))
+            return redirect("demands", code=membership.process.code)
+    return _page(request, "demands/letter_edit.html", membership, form)
+
+
+@process_view("demands.author")
+@require_http_methods(["GET", "POST"])
+def demand_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = DemandForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            demand = services.add_demand(request.user, membership.process, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Demand %(n)s is added.") % {"n": demand.number})
+            return redirect("demand", code=membership.process.code, number=demand.number)
+    return _page(request, "demands/demand_add.html", membership, form)
+
+
+@process_view("demands.view")
+@require_GET
+def demand_view(request: HttpRequest, membership: Membership, number: int) -> HttpResponse:
+    demand = _demand(membership, number)
+    return _page(
+        request, "demands/demand.html", membership, page=queries.demand_page(membership, demand)
+    )
+
+
+@process_view("demands.propose")
+@require_http_methods(["GET", "POST"])
+def propose_view(request: HttpRequest, membership: Membership, number: int) -> HttpResponse:
+    demand = _demand(membership, number)
+    current = {
+        "wording": demand.wording,
+        "reasons": demand.reasons,
+        "criteria": demand.criteria,
+        "revision": demand.revision,
+    }
+    form = ProposalForm(request.POST if request.method == "POST" else None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        apply_now = request.POST.get("apply") == "now"
+        data = form.cleaned_data
+        try:
+            proposal = services.propose_change(
+                request.user,
+                membership.process,
+                number,
+                wording=data["wording"],
+                reasons=data["reasons"],
+                criteria=data["criteria"],
+                why=data["why"],
+                softer=data["softer"],
+                base_revision=data["revision"],
+                apply_now=apply_now,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except services.Conflict:
+            form.add_error(None, CONFLICT)
+            demand.refresh_from_db(fields=["revision"])
+            form.data = form.data.copy()
+            form.data["revision"] = demand.revision
+        else:
+            if proposal.state == ProposalState.APPROVED:
+                messages.success(request, _("The demand is changed; the earlier version is kept."))
+            else:
+                messages.success(
+                    request,
+                    _("Your proposal is sent. The survivor's side decides whether to take it."),
+                )
+            return redirect("demand", code=membership.process.code, number=number)
+    return _page(
+        request,
+        "demands/propose.html",
+        membership,
+        form,
+        demand=demand,
+        criteria=demand.criteria.splitlines(),
+    )
+
+
+@process_view("demands.decide")
+@require_http_methods(["GET", "POST"])
+def proposal_view(request: HttpRequest, membership: Membership, proposal_id: int) -> HttpResponse:
+    proposal = get_object_or_404(
+        ChangeProposal.objects.select_related("demand", "proposed_by", "decided_by"),
+        process=membership.process,
+        pk=proposal_id,
+    )
+    form = DecisionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        approve = request.POST.get("decision") == "approve"
+        try:
+            services.decide(
+                request.user,
+                membership.process,
+                proposal.pk,
+                approve=approve,
+                answer=form.cleaned_data["answer"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except services.Conflict:
+            form.add_error(
+                None,
+                _(
+                    "The demand changed after this proposal was made, so approving it would "
+                    "undo that change. Refuse it; the proposer can propose again."
+                ),
+            )
+        else:
+            messages.success(
+                request,
+                _("The change is approved and applied.")
+                if approve
+                else _("The proposal is refused. The demand is unchanged."),
+            )
+            return redirect("demand", code=membership.process.code, number=proposal.demand.number)
+    return _page(
+        request,
+        "demands/proposal.html",
+        membership,
+        form,
+        proposal=proposal,
+        changes=queries.proposal_with_changes(proposal),
+        stale=proposal.base_revision != proposal.demand.revision,
+    )
+
+
+@process_view("demands.progress")
+@require_http_methods(["GET", "POST"])
+def progress_view(request: HttpRequest, membership: Membership, number: int) -> HttpResponse:
+    demand = _demand(membership, number)
+    statuses = (
+        Status.values
+        if membership.role in services.SURVIVOR_SIDE
+        else [demand.status, *(s for s in services.CONTACT_STATUSES if s != demand.status)]
+    )
+    form = ProgressForm(
+        request.POST if request.method == "POST" else None,
+        statuses=statuses,
+        initial={"status": demand.status, "status_seen": demand.status},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_progress(request.user, membership.process, number, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except services.Conflict:
+            form.add_error(None, CONFLICT)
+            demand.refresh_from_db(fields=["status"])
+            form.data = form.data.copy()
+            form.data["status_seen"] = demand.status
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect("demand", code=membership.process.code, number=number)
+    return _page(request, "demands/progress.html", membership, form, demand=demand)
+
+
+@process_view("demands.answer")
+@require_http_methods(["GET", "POST"])
+def answer_view(request: HttpRequest, membership: Membership, number: int) -> HttpResponse:
+    demand = _demand(membership, number)
+    terms = terms_of(membership.process)
+    form = AnswerForm(
+        request.POST if request.method == "POST" else None,
+        respondent=terms["respondent"],
+        initial={"said_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_answer(request.user, membership.process, number, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect("demand", code=membership.process.code, number=number)
+    return _page(request, "demands/answer.html", membership, form, demand=demand)
