@@ -420,3 +420,72 @@ def test_a_member_without_the_key_sees_a_locked_page_not_an_error(client_for):
     response = client.get(reverse("demand", kwargs={"code": "kestrel", "number": 1}))
     assert response.status_code == 403
     assert "Locked for now" in response.content.decode()
+
+
+def test_the_letter_as_sent_is_readable_by_every_member_and_stored_sealed(client_for, as_member):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from uphold.attachments.models import Attachment
+
+    support = client_for("support")
+    upload = SimpleUploadedFile("letter.pdf", b"%PDF the letter as sent")
+    response = support.post(
+        reverse("letter-documents", kwargs={"code": "kestrel"}), {"file": upload}
+    )
+    assert response.status_code == 302
+    letter = Attachment.objects.filter(process__code="kestrel", scope="shared").latest("created_at")
+    url = reverse("letter-document", kwargs={"code": "kestrel", "attachment_id": letter.pk})
+    for role in ("respondent", "community", "survivor"):
+        body = b"".join(client_for(role).get(url).streaming_content)
+        assert body == b"%PDF the letter as sent", role
+    assert b"the letter as sent" not in bytes(letter.parts.get().__dict__["data"])
+    # The group's own documents stay theirs.
+    record = Attachment.objects.filter(process__code="kestrel", scope="record").first()
+    other = reverse("letter-document", kwargs={"code": "kestrel", "attachment_id": record.pk})
+    assert client_for("respondent").get(other).status_code == 404
+
+
+def _grow(as_member, times: int) -> None:
+    for i in range(times):
+        proposal = a_proposal(
+            as_member,
+            wording=f"Wording {times}-{i}",
+            base_revision=Demand.objects.get(number=1).revision,
+        )
+        with as_member("support") as support:
+            services.decide(support, "kestrel", proposal.pk, approve=i % 2 == 0, answer="")
+        with as_member("contact") as contact:
+            services.record_progress(
+                contact, "kestrel", 1, note="n", status="progress", status_seen="progress"
+            )
+            services.record_answer(
+                contact, "kestrel", 1, kind="none", said_on=timezone.localdate(), note=""
+            )
+        with as_member("support") as support:
+            services.add_demand(support, "kestrel", f"Demand {times}-{i}", "", CRITERIA)
+
+
+def test_demand_pages_need_the_same_number_of_queries_however_long_the_history(
+    as_member, client_for
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for("support")
+    urls = [
+        reverse("demands", kwargs={"code": "kestrel"}),
+        reverse("demand", kwargs={"code": "kestrel", "number": 1}),
+    ]
+
+    def counts() -> list[int]:
+        found = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries_made:
+                assert client.get(url).status_code == 200
+            found.append(len(queries_made))
+        return found
+
+    _grow(as_member, 2)
+    small = counts()
+    _grow(as_member, 6)
+    assert counts() == small

@@ -40,7 +40,7 @@ class StartProcessForm(forms.Form):
         label=_("What it calls the person who did harm"),
         max_length=60,
         initial="X",
-        help_text=_("A letter or a word, not his name: it is shown on every page."),
+        help_text=_("A letter or a word, not his name: the process's pages use it."),
     )
     meeting_every_months = forms.IntegerField(
         label=_("Meet him every how many months?"), min_value=1, max_value=24, initial=3
