@@ -355,8 +355,13 @@ def test_html_in_every_field_is_shown_as_text(as_member, client_for):
 
 
 def test_a_proposal_sends_a_notice_without_details_to_the_survivor_side(
-    as_member, people, smtp_server
+    as_member, people, smtp_server, monkeypatch
 ):
+    # The worker runs here, inside the test's transaction: it must not close the test's
+    # database connection between tasks, as it does (rightly) when it runs on its own.
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
     for role in ("survivor", "support", "contact"):
         people[role].email = f"{role}@example.org"
         people[role].save(update_fields=["email"])
