@@ -200,12 +200,12 @@ def as_member(people, accounts):
     """`with as_member("contact") as user:` acts with that member's keys, as after a login."""
     from contextlib import contextmanager
 
-    from uphold.crypto.keyring import Keyring, using
+    from uphold.crypto.keyring import using
 
     @contextmanager
     def acting(role: str):
-        user = people[role]
-        with using(Keyring(user.pk, unlock(user, accounts[role]["password"]))):
+        user, ring = _acting(accounts[role])
+        with using(ring):
             yield user
 
     return acting

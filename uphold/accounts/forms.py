@@ -10,6 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 TIME_ZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
+
+def time_zone_choices(empty_label: str) -> list[tuple[str, str]]:
+    return [("", empty_label)] + [(z, z.replace("_", " ")) for z in TIME_ZONES]
+
+
 username_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$",
     _("Use 2 to 40 letters, digits, dots, hyphens or underscores."),
@@ -150,6 +155,4 @@ class AccountSettingsForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         server = _("(the server's: %(zone)s)") % {"zone": settings.TIME_ZONE}
-        self.fields["time_zone"].choices = [("", server)] + [
-            (z, z.replace("_", " ")) for z in TIME_ZONES
-        ]
+        self.fields["time_zone"].choices = time_zone_choices(server)

@@ -89,13 +89,14 @@ def letter_page(membership: Membership) -> dict:
             waiting=Count("proposals", filter=Q(proposals__state="waiting"))
         )
     )
+    waiting_shown = _sees_history(membership)
     return {
         "letter": letter,
         "documents": list(
             Attachment.objects.filter(process=process, scope=scopes.SHARED, complete=True)
         ),
         "demands": [
-            DemandRow(d, d.criteria.splitlines(), d.waiting if _sees_history(membership) else 0)
+            DemandRow(d, d.criteria.splitlines(), d.waiting if waiting_shown else 0)
             for d in demands
         ],
     }

@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from uphold.accounts.models import User
 from uphold.audit import services as audit
 from uphold.audit.models import Kind
-from uphold.processes.models import Membership, Process, Role
-from uphold.processes.permissions import authorize
+from uphold.processes.models import Membership, Process
+from uphold.processes.permissions import SURVIVOR_SIDE, authorize
 
 from .models import (
     Answer,
@@ -35,6 +35,7 @@ from .models import (
     ProposalState,
     Status,
 )
+from .tasks import notify_survivor_side
 
 MAX_WORDING = 2_000
 MAX_REASONS = 20_000
@@ -45,7 +46,6 @@ MAX_LETTER = 200_000
 
 # What a contact member may set a demand's status to; the survivor's side may set any.
 CONTACT_STATUSES = frozenset({Status.IN_PROGRESS, Status.REFUSED})
-SURVIVOR_SIDE = frozenset({Role.SURVIVOR, Role.SUPPORT})
 
 
 class Conflict(Exception):
@@ -94,6 +94,13 @@ def _demand(membership: Membership, number: int) -> Demand:
 
 def _on_survivor_side(membership: Membership) -> bool:
     return membership.role in SURVIVOR_SIDE
+
+
+def settable_statuses(membership: Membership, current: str) -> list[str]:
+    """The statuses this member may give a demand that now has `current` (keeping it counts)."""
+    if _on_survivor_side(membership):
+        return list(Status.values)
+    return [current, *(s for s in Status.values if s in CONTACT_STATUSES and s != current)]
 
 
 def save_letter(
@@ -212,8 +219,6 @@ def propose_change(
         if apply_now:
             decide(actor, demand.process, proposal.pk, approve=True, answer="")
         else:
-            from .tasks import notify_survivor_side
-
             notify_survivor_side.enqueue(demand.process.code, demand.number)
     return proposal
 
@@ -280,8 +285,7 @@ def record_progress(
     demand = _demand(membership, number)
     if status not in Status.values:
         raise ValidationError({"status": [_("Choose a status from the list.")]})
-    contact_may = status == status_seen or status in CONTACT_STATUSES
-    if not _on_survivor_side(membership) and not contact_may:
+    if status not in settable_statuses(membership, status_seen):
         raise PermissionDenied(
             _("Only the survivor's side can mark a demand met, withdrawn or open.")
         )

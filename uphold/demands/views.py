@@ -16,7 +16,7 @@ from uphold.web.access import process_view
 
 from . import queries, services
 from .forms import AnswerForm, DecisionForm, DemandForm, LetterForm, ProgressForm, ProposalForm
-from .models import ChangeProposal, Demand, Letter, ProposalState, Status
+from .models import ChangeProposal, Demand, Letter, ProposalState
 
 CONFLICT = gettext_lazy(
     "Someone changed this demand while you were working on it, so nothing was saved. "
@@ -211,11 +211,7 @@ def proposal_view(request: HttpRequest, membership: Membership, proposal_id: int
 @require_http_methods(["GET", "POST"])
 def progress_view(request: HttpRequest, membership: Membership, number: int) -> HttpResponse:
     demand = _demand(membership, number)
-    statuses = (
-        Status.values
-        if membership.role in services.SURVIVOR_SIDE
-        else [demand.status, *(s for s in services.CONTACT_STATUSES if s != demand.status)]
-    )
+    statuses = services.settable_statuses(membership, demand.status)
     form = ProgressForm(
         request.POST if request.method == "POST" else None,
         statuses=statuses,

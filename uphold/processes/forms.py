@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from uphold.accounts.forms import TIME_ZONES
+from uphold.accounts.forms import time_zone_choices
 
 from .models import GroupKind, Role, code_validator
 from .services import Setup
@@ -60,7 +60,7 @@ class StartProcessForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        zones = [("", _("(not taking part)"))] + [(z, z.replace("_", " ")) for z in TIME_ZONES]
+        zones = time_zone_choices(_("(not taking part)"))
         for kind, label in GroupKind.choices:
             self.fields[f"{kind}_place"] = forms.CharField(
                 label=_("%(group)s: where it is") % {"group": label},

@@ -48,12 +48,10 @@ def groups_of(membership: Membership) -> list[dict]:
 def demand_counts(process: Process) -> list[tuple[str, int]]:
     from uphold.demands.models import Demand, Status
 
-    counts = dict(
-        Demand.objects.filter(process=process)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
+    counts = {
+        row["status"]: row["n"]
+        for row in Demand.objects.filter(process=process).values("status").annotate(n=Count("pk"))
+    }
     return [(Status(s).label, counts[s]) for s in Status.values if counts.get(s)]
 
 
