@@ -134,6 +134,100 @@ def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
             approve=False,
             answer=marked("demands.changeproposal.answer"),
         )
+    with using(contact_ring):
+        _fill_marked_record(contact, marked)
+
+
+def _fill_marked_record(contact, marked) -> None:
+    """The log, a meeting with its minutes, steps of both owners, and a confirmation."""
+    from datetime import timedelta
+
+    from uphold.audit import services as audit
+    from uphold.audit.models import Kind
+    from uphold.record import services as record
+    from uphold.record.models import Confirmation
+
+    entry = record.add_entry(
+        contact,
+        "kestrel",
+        record.EntryData(
+            occurred_on=timezone.localdate(),
+            kind="message",
+            direction="to_x",
+            channel="email",
+            summary=marked("record.entryversion.summary"),
+            text=marked("record.entryversion.text"),
+            people=marked("record.entryversion.people"),
+            tags=["no_reply"],
+            demand_numbers=[1],
+        ),
+    )
+    record.edit_entry(
+        contact,
+        "kestrel",
+        entry.pk,
+        record.EntryData(
+            occurred_on=timezone.localdate(),
+            kind="message",
+            direction="to_x",
+            channel="email",
+            summary=marked("record.entry.summary"),
+            text=marked("record.entry.text"),
+            people=marked("record.entry.people"),
+        ),
+        base_revision=1,
+        why=marked("record.entryversion.why"),
+    )
+    meeting = record.plan_meeting(
+        contact,
+        "kestrel",
+        planned_at=timezone.now() - timedelta(hours=2),
+        place=marked("record.meeting.place"),
+        attendees=[contact],
+    )
+    record.record_outcome(
+        contact,
+        "kestrel",
+        meeting.pk,
+        outcome="held",
+        minutes=marked("record.meeting.minutes"),
+        steps=[
+            record.StepData(
+                owner="x",
+                what=marked("record.step.what_x"),
+                due_on=timezone.localdate() + timedelta(days=14),
+                demand_number=1,
+            )
+        ],
+    )
+    step = record.add_step(
+        contact,
+        "kestrel",
+        record.StepData(
+            owner="group",
+            what=marked("record.step.what_group"),
+            due_on=timezone.localdate() + timedelta(days=7),
+        ),
+    )
+    record.change_step(
+        contact,
+        "kestrel",
+        step.pk,
+        owner="group",
+        status="done",
+        reason=marked("record.stepchange.reason"),
+        evidence=marked("record.step.evidence"),
+        owner_seen="group",
+        status_seen="open",
+    )
+    record.prepare_confirmation(contact, "kestrel", meeting.pk, "en")
+    confirmation = Confirmation.objects.get(meeting=meeting)
+    confirmation.to_address = marked("record.confirmation.to_address")
+    confirmation.subject = marked("record.confirmation.subject")
+    confirmation.body = marked("record.confirmation.body")
+    confirmation.save()
+    # As a member's edits before sending are recorded (see send_confirmation).
+    audit.record(contact, confirmation.process, Kind.CHANGE, confirmation)
 
 
 @pytest.fixture
@@ -221,12 +315,14 @@ def smtp_server(settings):
     class Inbox:
         def __init__(self) -> None:
             self.messages: list = []
+            self.raw: list[bytes] = []
 
         async def handle_DATA(self, server, session, envelope):
             from email import message_from_bytes, policy
 
             message = message_from_bytes(envelope.content, policy=policy.default)
             self.messages.append((envelope.rcpt_tos, message))
+            self.raw.append(envelope.original_content or envelope.content)
             return "250 OK"
 
     with socket.socket() as s:

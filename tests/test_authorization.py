@@ -10,6 +10,8 @@ from uphold.accounts.services import make_invitation
 from uphold.attachments.models import Attachment
 from uphold.demands.models import ChangeProposal
 from uphold.processes.models import Membership, Process
+from uphold.record import calendar
+from uphold.record.models import Entry, Meeting, Step
 
 from .conftest import ROLES, database_state
 
@@ -40,6 +42,10 @@ PROPOSERS = expect(404, anonymous=302, members=403, proposers=200)
 SURVIVOR_SIDE_POST = expect(404, anonymous=302, members=403, survivor_side=400)
 PROPOSERS_POST = expect(404, anonymous=302, members=403, proposers=400)
 ADMIN_ONLY = expect(403, anonymous=302, admin=200)
+# The contact group writes the record; the support group reads it.
+CONTACT_ONLY = expect(404, anonymous=302, members=403, contact=200)
+CONTACT_POST = expect(404, anonymous=302, members=403, contact=400)
+CONTACT_POST_ONLY = expect(404, anonymous=302, members=403, contact=405)
 
 MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "home": {"GET": expect(200, anonymous=302)},
@@ -103,6 +109,30 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "POST": expect(404, anonymous=302, members=403, survivor_side=302),
     },
     "letter-document": {"GET": PROCESS_PAGE},
+    "log": {"GET": GROUP_ONLY},
+    "entry-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "entry": {"GET": GROUP_ONLY},
+    "entry-edit": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    # No file sent: a message, and back to the entry.
+    "entry-documents": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY | {"contact": 302}},
+    "meetings": {"GET": GROUP_ONLY},
+    "meeting-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "meeting": {"GET": GROUP_ONLY},
+    # The fixture's meeting has its outcome: the form shows, an empty answer is refused.
+    "meeting-outcome": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "meeting-ics": {"GET": GROUP_ONLY},
+    "confirmation-prepare": {
+        "GET": CONTACT_POST_ONLY,
+        "POST": CONTACT_ONLY | {"contact": 302},
+    },
+    "confirmation": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "steps": {"GET": GROUP_ONLY},
+    "step-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "step": {"GET": GROUP_ONLY},
+    "step-change": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    # Making a calendar link answers with the page that shows it once.
+    "feeds": {"GET": GROUP_ONLY, "POST": GROUP_ONLY},
+    "feed": {"GET": expect(200)},
 }
 
 
@@ -133,6 +163,13 @@ def reset_token(user) -> str:
     return token
 
 
+def feed_maker(accounts):
+    from uphold.accounts.models import User
+    from uphold.accounts.services import acting_as
+
+    return acting_as(User.objects.get(username=accounts["contact"]["username"])), "kestrel"
+
+
 def url_for(name: str, accounts) -> str:
     """Arguments point at kestrel's objects: the community member, a fresh invitation."""
     community = Membership.objects.get(process__code="kestrel", role="community")
@@ -148,9 +185,14 @@ def url_for(name: str, accounts) -> str:
         ).pk,
         "number": 1,
         "proposal_id": ChangeProposal.objects.filter(process__code="kestrel").first().pk,
+        "entry_id": Entry.objects.filter(process__code="kestrel").first().pk,
+        "meeting_id": Meeting.objects.filter(process__code="kestrel").first().pk,
+        "step_id": Step.objects.filter(process__code="kestrel").first().pk,
     }
     if name == "reset":
         params["token"] = reset_token(community.user)
+    if name == "feed":
+        params["token"] = calendar.create_feed(*feed_maker(accounts))[1]
     pattern = next(p for p in get_resolver().url_patterns if p.name == name)
     wanted = pattern.pattern.regex.groupindex
     return reverse(name, kwargs={k: v for k, v in params.items() if k in wanted})

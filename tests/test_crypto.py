@@ -97,14 +97,28 @@ RECORD_FIELDS = {
     "attachments.attachment.name",
     "attachments.attachmentchunk.data",
     "demands.answer.note",
+    *(f"record.{m}.{n}" for m in ("entry", "entryversion") for n in ("summary", "text", "people")),
+    "record.entryversion.why",
+    "record.meeting.minutes",
+    "record.step.what_group",
+    "record.step.evidence",
+    "record.stepchange.reason",
 }
-GROUP_FIELDS = SHARED_FIELDS | SURVIVOR_FIELDS | RECORD_FIELDS
+# What X reads beyond the demands: his steps, where meetings are, confirmations sent to him.
+RESPONDENT_FIELDS = {
+    "record.meeting.place",
+    "record.step.what_x",
+    "record.confirmation.to_address",
+    "record.confirmation.subject",
+    "record.confirmation.body",
+}
+GROUP_FIELDS = SHARED_FIELDS | SURVIVOR_FIELDS | RECORD_FIELDS | RESPONDENT_FIELDS
 ROLE_OPENS = {
     "support": GROUP_FIELDS,
     "contact": GROUP_FIELDS,
     "survivor": SHARED_FIELDS | SURVIVOR_FIELDS,
     "community": SHARED_FIELDS,
-    "respondent": SHARED_FIELDS,
+    "respondent": SHARED_FIELDS | RESPONDENT_FIELDS,
     "outsider": set(),
     "admin": set(),
 }

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "uphold.audit",
     "uphold.attachments",
     "uphold.demands",
+    "uphold.record",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -252,6 +253,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 EMAIL_HOST = env("UPHOLD_SMTP_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("UPHOLD_SMTP_PORT", 25)
 DEFAULT_FROM_EMAIL = env("UPHOLD_FROM_EMAIL", "uphold@localhost")
+# A worker killed while sending a reminder holds it this long; then another worker sends it.
+UPHOLD_REMINDER_LEASE_SECONDS = env_int("UPHOLD_REMINDER_LEASE_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

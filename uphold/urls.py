@@ -7,6 +7,7 @@ from uphold.accounts import views as accounts
 from uphold.attachments import views as attachments
 from uphold.demands import views as demands
 from uphold.processes import views as processes
+from uphold.record import views as record
 from uphold.web import views as web
 from uphold.web.access import public_view
 
@@ -87,6 +88,44 @@ urlpatterns = [
         attachments.letter_download_view,
         name="letter-document",
     ),
+    path("p/<slug:code>/log/", record.log_view, name="log"),
+    path("p/<slug:code>/log/new/", record.entry_add_view, name="entry-add"),
+    path("p/<slug:code>/log/<int:entry_id>/", record.entry_view, name="entry"),
+    path("p/<slug:code>/log/<int:entry_id>/edit/", record.entry_edit_view, name="entry-edit"),
+    path(
+        "p/<slug:code>/log/<int:entry_id>/documents/",
+        record.entry_upload_view,
+        name="entry-documents",
+    ),
+    path("p/<slug:code>/meetings/", record.meetings_view, name="meetings"),
+    path("p/<slug:code>/meetings/new/", record.meeting_add_view, name="meeting-add"),
+    path("p/<slug:code>/meetings/<int:meeting_id>/", record.meeting_view, name="meeting"),
+    path(
+        "p/<slug:code>/meetings/<int:meeting_id>/outcome/",
+        record.meeting_outcome_view,
+        name="meeting-outcome",
+    ),
+    path(
+        "p/<slug:code>/meetings/<int:meeting_id>/meeting.ics",
+        record.meeting_ics_view,
+        name="meeting-ics",
+    ),
+    path(
+        "p/<slug:code>/meetings/<int:meeting_id>/confirmation/prepare/",
+        record.confirmation_prepare_view,
+        name="confirmation-prepare",
+    ),
+    path(
+        "p/<slug:code>/meetings/<int:meeting_id>/confirmation/",
+        record.confirmation_view,
+        name="confirmation",
+    ),
+    path("p/<slug:code>/steps/", record.steps_view, name="steps"),
+    path("p/<slug:code>/steps/new/", record.step_add_view, name="step-add"),
+    path("p/<slug:code>/steps/<int:step_id>/", record.step_view, name="step"),
+    path("p/<slug:code>/steps/<int:step_id>/change/", record.step_change_view, name="step-change"),
+    path("p/<slug:code>/calendar/", record.feeds_view, name="feeds"),
+    path("calendar/<str:token>.ics", record.feed_view, name="feed"),
 ]
 
 handler400 = "uphold.web.errors.bad_request"

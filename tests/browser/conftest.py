@@ -78,7 +78,13 @@ def server(tmp_path_factory):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     data = tmp_path_factory.mktemp("server-data")
     database_url, drop = _database_url(worker)
-    env = os.environ | {"UPHOLD_MODE": "demo", "UPHOLD_DATA_DIR": str(data)}
+    inbox, smtp = _mail_server()
+    env = os.environ | {
+        "UPHOLD_MODE": "demo",
+        "UPHOLD_DATA_DIR": str(data),
+        "UPHOLD_SMTP_HOST": "127.0.0.1",
+        "UPHOLD_SMTP_PORT": str(smtp.port),
+    }
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -100,11 +106,35 @@ def server(tmp_path_factory):
         except OSError:
             time.sleep(0.1)
     accounts = {a["role"]: a for a in json.loads((data / "demo-accounts.json").read_text())}
-    yield {"url": base, "accounts": accounts, "data": data, "database_url": database_url}
+    yield {
+        "url": base,
+        "accounts": accounts,
+        "data": data,
+        "database_url": database_url,
+        "inbox": inbox,
+    }
     process.terminate()
     process.wait(timeout=10)
     log.close()
+    smtp.stop()
     drop()
+
+
+def _mail_server():
+    """A real SMTP server (aiosmtpd) for the served app: what it sends lands in `inbox`."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox(list):
+        async def handle_DATA(self, server, session, envelope):
+            self.append(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 OK"
+
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    return inbox, smtp
 
 
 class Visits:
@@ -135,7 +165,13 @@ def checked(page, visits: Visits | None = None) -> None:
     results = AXE.run(page)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+        " > window.innerWidth + 1 || e.scrollWidth > e.clientWidth + 1).slice(0, 4)"
+        ".map(e => e.tagName + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth + ' '"
+        " + e.getBoundingClientRect().right + ' ' + e.outerHTML.slice(0, 80))"
+    )
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen: {wide}"
     if visits is not None:
         visits.checked.add(page.url)
 

@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     PROPOSE = "propose", _("proposed")
     APPROVE = "approve", _("approved")
     REFUSE = "refuse", _("refused")
+    SEND = "send", _("sent")
 
 
 class AuditEvent(models.Model):

@@ -56,6 +56,9 @@ PROCESS_ACTIONS = {
     "demands.answers": Reads(scopes.RECORD),
     "demands.answer": Roles(GROUP),
     "letter.edit": Roles(SURVIVOR_SIDE),
+    "record.view": Reads(scopes.RECORD),
+    "record.write": Roles(frozenset({Role.CONTACT})),
+    "calendar.feed": Reads(scopes.RECORD),
 }
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from uphold.audit import services as audit
 from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
+from uphold.record.queries import overview as record_overview
 from uphold.web.access import account_view, process_view
 
 from . import queries, services
@@ -53,6 +54,7 @@ def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
             "terms": queries.terms_of(membership.process),
             "groups": queries.groups_of(membership),
             "demands": queries.demand_counts(membership.process),
+            **(record_overview(membership) if allowed(membership, "record.view") else {}),
         },
     )
 

@@ -19,6 +19,7 @@ from uphold.processes.sample import (
     refuse_beside_real_data,
 )
 from uphold.processes.services import Setup
+from uphold.record.sample import fill_record
 from uphold.web import demo
 
 DEMO_CODE = "kestrel"
@@ -68,7 +69,9 @@ class Command(BaseCommand):
         accounts = [{**make_account("admin", site_admin=True), "role": "admin"}]
         accounts += build_process(DEMO_CODE, PEOPLE, setup=SETUP)
         by_role = {a["role"]: a for a in accounts}
-        for role, fill in (("support", fill_as_support), ("contact", fill_as_contact)):
+        fills = [("support", fill_as_support), ("contact", fill_as_contact)]
+        fills.append(("contact", fill_record))
+        for role, fill in fills:
             user = acting_as(User.objects.get(username=by_role[role]["username"]))
             with keyring.using(Keyring(user.pk, unlock(user, by_role[role]["password"]))):
                 fill(DEMO_CODE, user)

@@ -1,0 +1,112 @@
+"""The contact group's record in a real browser: log, a missed and a held meeting, two steps,
+the confirmation sent by email, and contact health following along."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .conftest import checked, screenshot
+
+
+def _health(page) -> dict[str, str]:
+    """The figures of the contact-health panel, by their label."""
+    figures = {}
+    for item in page.locator(".health li").all():
+        figure = item.locator("strong").inner_text()
+        figures[item.inner_text().removeprefix(figure).strip()] = figure
+    return figures
+
+
+def _log(page, when: str, direction: str, summary: str) -> None:
+    page.get_by_label("When").fill(when)
+    page.get_by_label("Direction").select_option(label=direction)
+    page.get_by_label("In short").fill(summary)
+    page.get_by_role("button", name="Log it").click()
+
+
+def _plan(page, base: str, visits, when: str) -> None:
+    page.goto(f"{base}/meetings/new/")
+    checked(page, visits)
+    page.get_by_label("Date and time").fill(when)
+    page.get_by_label("Place or online link").fill("Community centre, room 2")
+    page.get_by_role("button", name="Plan it").click()
+    checked(page, visits)
+
+
+def test_log_meetings_steps_and_a_confirmation_change_contact_health(page_as, server, visits):
+    base = f"{server['url']}/p/kestrel"
+    today = timezone.localdate()
+    page = page_as("contact")
+    page.goto(f"{base}/log/")
+    checked(page, visits)
+    before = _health(page)
+
+    # Three entries through the quick-add form: two messages out, then his reply.
+    _log(page, (today - timedelta(days=9)).isoformat(), "group → X", "Asked him for a meeting")
+    checked(page, visits)
+    assert page.get_by_text("Logged.").is_visible()
+    _log(page, (today - timedelta(days=5)).isoformat(), "group → X", "Asked again")
+    checked(page, visits)
+    after_two = _health(page)
+    unanswered = int(before["messages sent since, without a reply"])
+    assert after_two["messages sent since, without a reply"] == str(unanswered + 2)
+    _log(page, (today - timedelta(days=2)).isoformat(), "X → group", "He agrees to meet")
+    checked(page, visits)
+    replied = _health(page)
+    assert replied["messages sent since, without a reply"] == "0"
+    assert replied["days since X last replied"] == "2"
+    assert before["days since X last replied"] != "2"
+
+    # A missed meeting, earlier today.
+    earlier = timezone.localtime() - timedelta(hours=3)
+    _plan(page, base, visits, earlier.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("link", name="Record the outcome").click()
+    checked(page, visits)
+    page.get_by_label("What happened").select_option(label="X did not come")
+    page.get_by_role("button", name="Record", exact=True).click()
+    checked(page, visits)
+    assert page.get_by_text("The outcome is recorded.").is_visible()
+
+    # A held one, with two steps.
+    _plan(page, base, visits, (earlier + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    meeting_url = page.url
+    page.get_by_role("link", name="Record the outcome").click()
+    checked(page, visits)
+    page.get_by_label("What happened").select_option(label="held")
+    page.get_by_label("Minutes: what was discussed").fill("We went through demand 1 together.")
+    page.get_by_label("Step 1: what is to be done").fill("Tell his new group about the demands")
+    page.locator("#id_step-0-due_on").fill("2031-03-01")
+    page.get_by_label("Step 2: what is to be done").fill("Send him the reading list")
+    page.locator("#id_step-1-owner").select_option(label="the group")
+    page.locator("#id_step-1-due_on").fill("2031-02-01")
+    page.get_by_role("button", name="Record", exact=True).click()
+    checked(page, visits)
+    assert page.get_by_role("link", name="Tell his new group about the demands").is_visible()
+
+    # The confirmation: prepared in one click, reviewed, sent by email.
+    page.get_by_role("button", name="Prepare the confirmation to X").click()
+    checked(page, visits)
+    body = page.get_by_label("Text").input_value()
+    assert "1. Send him the reading list" in body and "2. Tell his new group" in body
+    page.get_by_label("X's email address").fill("x@example.org")
+    page.get_by_role("button", name="Send by email").click()
+    page.wait_for_url(meeting_url)
+    checked(page, visits)
+    assert page.get_by_text("The confirmation is sent to X.").is_visible()
+    assert len(page.locator(".sent-hash code").inner_text()) == 64
+    [message] = [m for m in server["inbox"] if m["To"] == "x@example.org"]
+    assert "Tell his new group about the demands" in message.get_content()
+    assert "March 1, 2031" in message.get_content()
+    screenshot(page, "meeting-confirmed")
+
+    page.goto(f"{base}/log/")
+    checked(page, visits)
+    now = _health(page)
+    held_missed = [int(n) for n in now["meetings held / missed"].split("/")]
+    before_held_missed = [int(n) for n in before["meetings held / missed"].split("/")]
+    assert held_missed == [before_held_missed[0] + 1, before_held_missed[1] + 1]
+    held_on = timezone.localtime(earlier + timedelta(hours=1)).date()
+    assert now["days since X last replied"] == str((today - held_on).days)  # the meeting held
+    page.goto(f"{base}/")
+    checked(page, visits)
+    assert page.locator(".health").is_visible()

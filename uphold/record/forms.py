@@ -1,0 +1,212 @@
+"""Forms for the record. Lengths and rules are checked by the services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from uphold.accounts.models import User
+from uphold.demands.forms import DateInput
+from uphold.demands.models import Demand
+
+from .models import Channel, Direction, EntryKind, Outcome, Owner, StepStatus, Tag
+from .services import EntryData, StepData
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+
+def _people(users) -> list[tuple[str, str]]:
+    return [("", _("nobody named"))] + [(str(u.pk), u.username) for u in users]
+
+
+class EntryForm(forms.Form):
+    """The quick-add form is this form's first fields; the rest fold away."""
+
+    occurred_on = forms.DateField(label=_("When"), widget=DateInput(format="%Y-%m-%d"))
+    kind = forms.ChoiceField(label=_("What"), choices=EntryKind.choices)
+    direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
+    channel = forms.ChoiceField(
+        label=_("How"), choices=[("", _("not applicable")), *Channel.choices], required=False
+    )
+    summary = forms.CharField(label=_("In short"), max_length=100_000)
+    text = forms.CharField(
+        label=_("The message or notes in full"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    by = forms.ChoiceField(label=_("Who from the group"), required=False)
+    people = forms.CharField(
+        label=_("People involved"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example, the person around X the group talked to."),
+    )
+    tags = forms.MultipleChoiceField(
+        label=_("Tags"), choices=Tag.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    demands = forms.TypedMultipleChoiceField(
+        label=_("Demands it concerns"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    confirm_future = forms.BooleanField(
+        label=_("The date is in the future, and that is right"), required=False
+    )
+
+    def __init__(self, *args, process, group: list[User], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = {str(u.pk): u for u in group}
+        self.fields["by"].choices = _people(group)
+        self.fields["demands"].choices = [
+            (d.number, _("Demand %(n)s") % {"n": d.number})
+            for d in Demand.objects.filter(process=process).only("pk", "number", "process")
+        ]
+
+    def data_object(self) -> EntryData:
+        data = self.cleaned_data
+        return EntryData(
+            occurred_on=data["occurred_on"],
+            kind=data["kind"],
+            direction=data["direction"],
+            channel=data["channel"],
+            by=self.group.get(data["by"] or ""),
+            summary=data["summary"],
+            text=data["text"],
+            people=data["people"],
+            tags=data["tags"],
+            demand_numbers=data["demands"],
+        )
+
+
+class EntryEditForm(EntryForm):
+    why = forms.CharField(
+        label=_("Why the change (kept with the earlier version)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class MeetingForm(forms.Form):
+    planned_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    place = forms.CharField(
+        label=_("Place or online link"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("X can read this, once he has access to the portal."),
+    )
+    attendees = forms.MultipleChoiceField(
+        label=_("Who from the group goes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    x_expected = forms.BooleanField(label=_("X is expected"), required=False, initial=True)
+
+    def __init__(self, *args, group: list[User], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = {str(u.pk): u for u in group}
+        self.fields["attendees"].choices = [(str(u.pk), u.username) for u in group]
+
+    def chosen(self) -> list[User]:
+        return [self.group[pk] for pk in self.cleaned_data["attendees"]]
+
+
+STEP_ROWS = 3
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("What happened"), choices=Outcome.choices)
+    minutes = forms.CharField(
+        label=_("Minutes: what was discussed"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+
+    def __init__(self, *args, demands: list[Demand], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        demand_choices = [("", _("none"))] + [
+            (str(d.number), _("Demand %(n)s") % {"n": d.number}) for d in demands
+        ]
+        for i in range(STEP_ROWS):
+            self.fields[f"step-{i}-what"] = forms.CharField(
+                label=_("Step %(n)s: what is to be done") % {"n": i + 1},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields[f"step-{i}-owner"] = forms.ChoiceField(
+                label=_("Who does it"), choices=Owner.choices, initial=Owner.X
+            )
+            self.fields[f"step-{i}-due_on"] = forms.DateField(
+                label=_("Due on"), required=False, widget=DateInput(format="%Y-%m-%d")
+            )
+            self.fields[f"step-{i}-demand"] = forms.TypedChoiceField(
+                label=_("Demand"),
+                choices=demand_choices,
+                required=False,
+                coerce=int,
+                empty_value=None,
+            )
+
+    def steps(self) -> list[StepData]:
+        data = self.cleaned_data
+        return [
+            StepData(
+                owner=data[f"step-{i}-owner"],
+                what=data[f"step-{i}-what"],
+                due_on=data[f"step-{i}-due_on"],
+                demand_number=data[f"step-{i}-demand"],
+            )
+            for i in range(STEP_ROWS)
+            if (data.get(f"step-{i}-what") or "").strip()
+        ]
+
+    def step_rows(self) -> list[list]:
+        return [
+            [self[f"step-{i}-{name}"] for name in ("what", "owner", "due_on", "demand")]
+            for i in range(STEP_ROWS)
+        ]
+
+
+class StepForm(forms.Form):
+    what = forms.CharField(label=_("What is to be done"), widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.ChoiceField(label=_("Who does it"), choices=Owner.choices)
+    due_on = forms.DateField(label=_("Due on"), widget=DateInput(format="%Y-%m-%d"))
+    demand = forms.TypedChoiceField(label=_("Demand"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, demands: list[Demand], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["demand"].choices = [("", _("none"))] + [
+            (str(d.number), _("Demand %(n)s") % {"n": d.number}) for d in demands
+        ]
+
+    def data_object(self) -> StepData:
+        data = self.cleaned_data
+        return StepData(
+            owner=data["owner"],
+            what=data["what"],
+            due_on=data["due_on"],
+            demand_number=data["demand"],
+        )
+
+
+class StepChangeForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=StepStatus.choices)
+    owner = forms.ChoiceField(label=_("Who does it"), choices=Owner.choices)
+    evidence = forms.CharField(
+        label=_("Evidence: what shows it was done, or not"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when a step of X's is handed to the group."),
+    )
+    owner_seen = forms.CharField(widget=forms.HiddenInput)
+    status_seen = forms.CharField(widget=forms.HiddenInput)
+
+
+class ConfirmationForm(forms.Form):
+    to_address = forms.CharField(label=_("X's email address"), max_length=320)
+    subject = forms.CharField(label=_("Subject"), max_length=100_000)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 18}))

@@ -1,0 +1,75 @@
+"""Reads for the record pages, each in a fixed number of queries."""
+
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+
+from uphold.accounts.models import User
+from uphold.demands.models import Demand
+from uphold.processes.models import Membership, Process, Role
+
+from . import reminders
+from .health import health_of
+from .models import Entry, Meeting, Outcome, Step, StepStatus
+
+LOG_PAGE = 200
+
+
+def group_of(process: Process) -> list[User]:
+    """Members of the support and contact groups, who can be named as taking part."""
+    return list(
+        User.objects.filter(
+            memberships__process=process, memberships__role__in=[Role.SUPPORT, Role.CONTACT]
+        ).order_by("username")
+    )
+
+
+def entries(process: Process, tag: str = "") -> list[Entry]:
+    found = (
+        Entry.objects.filter(process=process)
+        .select_related("by")
+        .prefetch_related(Prefetch("demands", queryset=Demand.objects.only("pk", "number")))
+        .annotate(edits=Count("versions"))
+    )
+    if tag:
+        # Tags are a JSON list of fixed words; its text holds each one in quotes.
+        found = found.filter(tags__icontains=f'"{tag}"')
+    return list(found[:LOG_PAGE])
+
+
+def overview(membership: Membership) -> dict:
+    """Contact health and the reminders, for the process page."""
+    process = membership.process
+    today = timezone.localdate()
+    return {
+        "health": health_of(process, today),
+        "reminders": reminders.recent(process),
+        "next_meeting": Meeting.objects.filter(
+            process=process, outcome="", planned_at__gte=timezone.now()
+        )
+        .order_by("planned_at")
+        .first(),
+        "overdue_steps": Step.objects.filter(
+            process=process, status=StepStatus.OPEN, due_on__lt=today
+        ).count(),
+    }
+
+
+def meetings(process: Process) -> list[Meeting]:
+    return list(
+        Meeting.objects.filter(process=process)
+        .select_related("confirmation")
+        .prefetch_related("attendees")
+        .annotate(step_count=Count("steps"))
+    )
+
+
+def steps(process: Process) -> list[Step]:
+    return list(
+        Step.objects.filter(process=process)
+        .select_related("demand", "meeting")
+        .order_by("status", "due_on", "pk")
+    )
+
+
+def held(process: Process) -> int:
+    return Meeting.objects.filter(process=process, outcome=Outcome.HELD).count()

@@ -1,0 +1,185 @@
+"""Reminders for the contact group: worked out from clear columns, made once per occasion,
+delivered exactly once by whichever worker claims them.
+
+- `scan` inserts one Reminder row per occasion. The occasion's key is unique per process, so
+  running it twice, or in two workers at once, adds nothing.
+- `deliver` claims one row at a time under a row lock (skipped by other workers), with a lease.
+  A worker killed mid-send leaves its row claimed until the lease ends; then another worker
+  sends it. Each email carries a Message-ID made from the row, the same on every attempt.
+- The text names the process code, a kind and a number of days: never a name or a narrative,
+  since the worker holds no keys.
+"""
+
+import os
+import socket
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone, translation
+from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
+
+from uphold.accounts.models import User
+from uphold.processes.models import Process, ProcessState, Role
+
+from .health import health_of
+from .models import DeliveryState, Entry, Meeting, Reminder, ReminderKind, Step, StepStatus
+
+MEETING_SOON_DAYS = 3
+QUIET_DAYS = 30
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{get_random_string(6)}"
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=getattr(settings, "UPHOLD_REMINDER_LEASE_SECONDS", 300))
+
+
+def occasions(process: Process, today: date) -> list[Reminder]:
+    """Every reminder due for a process today, unsaved; the same day gives the same keys."""
+    found = []
+
+    def add(kind: str, key: str, days: int, on: date | None = None) -> None:
+        found.append(Reminder(process=process, kind=kind, key=key, days=days, on=on))
+
+    health = health_of(process, today)
+    waiting = health.days_waiting(today)
+    threshold = process.reply_reminder_days
+    if waiting is not None and waiting >= threshold:
+        # Again after each further stretch of the threshold: 21, 42, 63 days.
+        rounds = waiting // threshold
+        add(ReminderKind.SILENCE, f"silence:{health.waiting_from}:{rounds}", waiting)
+    late = today - timedelta(days=process.step_overdue_days)
+    for pk, due_on in Step.objects.filter(
+        process=process, status=StepStatus.OPEN, due_on__lte=late
+    ).values_list("pk", "due_on"):
+        add(ReminderKind.STEP_OVERDUE, f"step:{pk}:{due_on}", (today - due_on).days, due_on)
+    for pk, planned_at in Meeting.objects.filter(process=process, outcome="").values_list(
+        "pk", "planned_at"
+    ):
+        day = timezone.localtime(planned_at).date()
+        if 0 <= (day - today).days <= MEETING_SOON_DAYS:
+            add(ReminderKind.MEETING_SOON, f"soon:{pk}:{day}", (day - today).days, day)
+        elif day < today:
+            add(ReminderKind.NO_OUTCOME, f"outcome:{pk}:{day}", (today - day).days, day)
+    last = Entry.objects.filter(process=process).aggregate(at=Max("created_at"))["at"]
+    since = timezone.localtime(last or process.created_at).date()
+    if (today - since).days >= QUIET_DAYS:
+        add(ReminderKind.QUIET, f"quiet:{since}", (today - since).days, since)
+    return found
+
+
+def scan(today: date | None = None) -> int:
+    """Adds the reminders due today to the outbox; returns how many were new."""
+    today = today or timezone.localdate()
+    added = 0
+    for process in Process.objects.filter(state=ProcessState.ACTIVE):
+        rows = occasions(process, today)
+        before = Reminder.objects.filter(process=process).count()
+        Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+        added += Reminder.objects.filter(process=process).count() - before
+    return added
+
+
+def claim(worker_id: str = WORKER_ID) -> Reminder | None:
+    """The oldest reminder no one is sending, leased to this worker; None if there is none."""
+    now = timezone.now()
+    free = Q(state=DeliveryState.PENDING, lease_until__isnull=True) | Q(
+        state__in=[DeliveryState.PENDING, DeliveryState.SENDING], lease_until__lte=now
+    )
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update(skip_locked=True).filter(free).order_by("pk").first()
+        )
+        if reminder is None:
+            return None
+        Reminder.objects.filter(pk=reminder.pk).update(
+            state=DeliveryState.SENDING,
+            claimed_by=worker_id,
+            lease_until=now + lease(),
+            attempts=F("attempts") + 1,
+        )
+    reminder.refresh_from_db()
+    return reminder
+
+
+def text_of(reminder: Reminder) -> tuple[str, str]:
+    """Subject and body in the active language, from clear fields only."""
+    values = {"code": reminder.process.code, "days": reminder.days, "on": reminder.on}
+    subjects = {
+        ReminderKind.SILENCE: _("Process %(code)s: no reply for %(days)s days"),
+        ReminderKind.STEP_OVERDUE: _("Process %(code)s: a step is %(days)s days overdue"),
+        ReminderKind.MEETING_SOON: _("Process %(code)s: a meeting on %(on)s"),
+        ReminderKind.NO_OUTCOME: _("Process %(code)s: a meeting on %(on)s has no outcome"),
+        ReminderKind.QUIET: _("Process %(code)s: nothing logged for %(days)s days"),
+    }
+    subject = subjects[reminder.kind] % values
+    body = "\n\n".join(
+        [
+            subject + ".",
+            _("Log in to Uphold to see the details."),
+            _("This reminder carries no details on purpose."),
+        ]
+    )
+    return subject, body
+
+
+def recipients(process: Process):
+    return User.objects.filter(
+        memberships__process=process, memberships__role=Role.CONTACT, is_active=True
+    ).exclude(email="")
+
+
+def message_id(reminder: Reminder) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "uphold"
+    return f"<uphold-reminder-{reminder.process.code}-{reminder.pk}@{domain}>"
+
+
+def send(reminder: Reminder) -> None:
+    messages = []
+    for user in recipients(reminder.process):
+        with translation.override(user.language):
+            subject, body = text_of(reminder)
+        messages.append(
+            EmailMessage(
+                subject, body, to=[user.email], headers={"Message-ID": message_id(reminder)}
+            )
+        )
+    if messages:
+        with get_connection(fail_silently=False, timeout=60) as connection:
+            connection.send_messages(messages)
+
+
+def deliver(worker_id: str = WORKER_ID, limit: int | None = None) -> int:
+    """Sends claimed reminders until none is left (or `limit`); returns how many were sent."""
+    sent = 0
+    while limit is None or sent < limit:
+        reminder = claim(worker_id)
+        if reminder is None:
+            break
+        try:
+            send(reminder)
+        except Exception as error:  # the mail server is down: try again later
+            Reminder.objects.filter(pk=reminder.pk, claimed_by=worker_id).update(
+                state=DeliveryState.PENDING,
+                lease_until=timezone.now() + lease(),
+                last_error=type(error).__name__[:200],
+            )
+            break
+        Reminder.objects.filter(
+            pk=reminder.pk, claimed_by=worker_id, state=DeliveryState.SENDING
+        ).update(state=DeliveryState.SENT, sent_at=timezone.now(), last_error="")
+        sent += 1
+    return sent
+
+
+def recent(process: Process, days: int = 30) -> list[Reminder]:
+    """The in-app list: reminders of the last `days` days."""
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        Reminder.objects.filter(process=process, created_at__gte=since).select_related("process")[
+            :20
+        ]
+    )

@@ -1,0 +1,512 @@
+"""Pages of the record: the log, meetings, steps and confirmations to X.
+
+Each view turns HTTP into one service call and back.
+"""
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from uphold.attachments.uploads import EncryptingUploadHandler
+from uphold.attachments.views import _finished
+from uphold.demands.models import Demand
+from uphold.processes import scopes
+from uphold.processes.models import Membership
+from uphold.processes.permissions import allowed
+from uphold.processes.queries import terms_of
+from uphold.web.access import process_view, public_view
+
+from . import calendar, queries, services
+from .forms import (
+    ConfirmationForm,
+    EntryEditForm,
+    EntryForm,
+    MeetingForm,
+    OutcomeForm,
+    StepChangeForm,
+    StepForm,
+)
+from .models import Confirmation, Entry, EntryKind, Meeting, SendState, Step, Tag
+
+CONFLICT = gettext_lazy(
+    "Someone changed this while you were working on it, so nothing was saved. Your text is "
+    "kept below: compare it with the current version and save again."
+)
+
+
+def _context(membership: Membership, **extra) -> dict:
+    return {
+        "membership": membership,
+        "process": membership.process,
+        "terms": terms_of(membership.process),
+        "can_see_members": allowed(membership, "members.view"),
+        "can_see_audit": allowed(membership, "audit.view"),
+        "can_see_record": allowed(membership, "record.view"),
+        "can_write": allowed(membership, "record.write"),
+        **extra,
+    }
+
+
+def _page(request, template: str, membership: Membership, form=None, **extra) -> HttpResponse:
+    status = 400 if form is not None and form.errors else 200
+    return render(request, template, _context(membership, form=form, **extra), status=status)
+
+
+def _demands(membership: Membership) -> list[Demand]:
+    return list(Demand.objects.filter(process=membership.process).only("pk", "number", "process"))
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _entry_form(request, membership, cls=EntryForm, **kwargs):
+    return cls(
+        request.POST if request.method == "POST" else None,
+        process=membership.process,
+        group=queries.group_of(membership.process),
+        **kwargs,
+    )
+
+
+# The log
+
+
+@process_view("record.view")
+@require_GET
+def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    tag = request.GET.get("tag", "")
+    if tag not in Tag.values:
+        tag = ""
+    form = None
+    if allowed(membership, "record.write"):
+        form = _entry_form(
+            request,
+            membership,
+            initial={
+                "occurred_on": timezone.localdate(),
+                "kind": EntryKind.MESSAGE,
+                "direction": "to_x",
+                "by": str(request.user.pk),
+            },
+        )
+    return _page(
+        request,
+        "record/log.html",
+        membership,
+        form,
+        entries=queries.entries(membership.process, tag),
+        tag=tag,
+        tags=Tag.choices,
+        **queries.overview(membership),
+    )
+
+
+@process_view("record.write")
+@require_http_methods(["GET", "POST"])
+def entry_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = _entry_form(
+        request, membership, initial={"occurred_on": timezone.localdate(), "by": request.user.pk}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.add_entry(
+                request.user,
+                membership.process,
+                form.data_object(),
+                confirm_future=form.cleaned_data["confirm_future"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Logged."))
+            if request.POST.get("then") == "log":
+                return redirect("log", code=membership.process.code)
+            return redirect("entry", code=membership.process.code, entry_id=entry.pk)
+    return _page(request, "record/entry_form.html", membership, form)
+
+
+def _get_entry(membership: Membership, entry_id: int) -> Entry:
+    return get_object_or_404(
+        Entry.objects.select_related("by", "created_by"), process=membership.process, pk=entry_id
+    )
+
+
+@process_view("record.view")
+@require_GET
+def entry_view(request: HttpRequest, membership: Membership, entry_id: int) -> HttpResponse:
+    entry = _get_entry(membership, entry_id)
+    return _page(
+        request,
+        "record/entry.html",
+        membership,
+        entry=entry,
+        entry_demands=list(entry.demands.order_by("number")),
+        versions=list(entry.versions.select_related("by", "replaced_by")),
+        documents=[{"attachment": a, "name": a.name} for a in entry.attachments.all()],
+        tag_labels=[Tag(t).label for t in entry.tags],
+        meeting=Meeting.objects.filter(entry=entry).first(),
+    )
+
+
+@process_view("record.write")
+@require_http_methods(["GET", "POST"])
+def entry_edit_view(request: HttpRequest, membership: Membership, entry_id: int) -> HttpResponse:
+    entry = _get_entry(membership, entry_id)
+    initial = {
+        "occurred_on": entry.occurred_on,
+        "kind": entry.kind,
+        "direction": entry.direction,
+        "channel": entry.channel,
+        "by": str(entry.by_id or ""),
+        "summary": entry.summary,
+        "text": entry.text,
+        "people": entry.people,
+        "tags": entry.tags,
+        "demands": list(entry.demands.values_list("number", flat=True)),
+        "revision": entry.revision,
+    }
+    form = _entry_form(request, membership, EntryEditForm, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_entry(
+                request.user,
+                membership.process,
+                entry.pk,
+                form.data_object(),
+                base_revision=form.cleaned_data["revision"],
+                why=form.cleaned_data["why"],
+                confirm_future=form.cleaned_data["confirm_future"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        except services.Conflict:
+            form.add_error(None, CONFLICT)
+            entry.refresh_from_db(fields=["revision"])
+            form.data = form.data.copy()
+            form.data["revision"] = entry.revision
+        else:
+            messages.success(request, _("The entry is changed; the earlier version is kept."))
+            return redirect("entry", code=membership.process.code, entry_id=entry.pk)
+    return _page(request, "record/entry_form.html", membership, form, entry=entry)
+
+
+# The handler must be in place before anything reads the body (see attachments/views.py).
+@csrf_exempt
+@process_view("record.write")
+@require_POST
+def entry_upload_view(request: HttpRequest, membership: Membership, entry_id: int) -> HttpResponse:
+    entry = _get_entry(membership, entry_id)
+    handler = EncryptingUploadHandler(request, membership.process, scopes.RECORD, "record.write")
+    request.upload_handlers = [handler]
+    response = _entry_upload(request, membership, handler, entry)
+    if handler.writer and not handler.writer.attachment.complete:
+        handler.writer.abandon()
+    return response
+
+
+@csrf_protect
+def _entry_upload(request, membership, handler, entry: Entry) -> HttpResponse:
+    if _finished(request, handler):
+        services.attach(request.user, membership.process, entry.pk, handler.writer.attachment)
+        messages.success(request, _("The file is stored, encrypted, with this entry."))
+    return redirect("entry", code=membership.process.code, entry_id=entry.pk)
+
+
+# Meetings
+
+
+@process_view("record.view")
+@require_GET
+def meetings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _page(
+        request,
+        "record/meetings.html",
+        membership,
+        meetings=queries.meetings(membership.process),
+        suggested=services.suggested_meeting_date(membership.process),
+    )
+
+
+@process_view("record.write")
+@require_http_methods(["GET", "POST"])
+def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    suggested = services.suggested_meeting_date(membership.process)
+    form = MeetingForm(
+        request.POST if request.method == "POST" else None,
+        group=queries.group_of(membership.process),
+        initial={
+            "planned_at": datetime.combine(suggested, time(18, 0)).strftime("%Y-%m-%dT%H:%M"),
+            "x_expected": True,
+            "attendees": [str(request.user.pk)],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.plan_meeting(
+                request.user,
+                membership.process,
+                planned_at=form.cleaned_data["planned_at"],
+                place=form.cleaned_data["place"],
+                attendees=form.chosen(),
+                x_expected=form.cleaned_data["x_expected"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The meeting is planned."))
+            return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
+    return _page(request, "record/meeting_form.html", membership, form, suggested=suggested)
+
+
+def _get_meeting(membership: Membership, meeting_id: int) -> Meeting:
+    return get_object_or_404(
+        Meeting.objects.select_related("outcome_by", "entry"),
+        process=membership.process,
+        pk=meeting_id,
+    )
+
+
+@process_view("record.view")
+@require_GET
+def meeting_view(request: HttpRequest, membership: Membership, meeting_id: int) -> HttpResponse:
+    meeting = _get_meeting(membership, meeting_id)
+    return _page(
+        request,
+        "record/meeting.html",
+        membership,
+        meeting=meeting,
+        attendees=list(meeting.attendees.order_by("username")),
+        steps=list(meeting.steps.select_related("demand")),
+        confirmation=Confirmation.objects.filter(meeting=meeting).first(),
+    )
+
+
+@process_view("record.write")
+@require_http_methods(["GET", "POST"])
+def meeting_outcome_view(
+    request: HttpRequest, membership: Membership, meeting_id: int
+) -> HttpResponse:
+    meeting = _get_meeting(membership, meeting_id)
+    form = OutcomeForm(
+        request.POST if request.method == "POST" else None, demands=_demands(membership)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_outcome(
+                request.user,
+                membership.process,
+                meeting.pk,
+                outcome=form.cleaned_data["outcome"],
+                minutes=form.cleaned_data["minutes"],
+                steps=form.steps(),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The outcome is recorded."))
+            return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
+    return _page(request, "record/outcome.html", membership, form, meeting=meeting)
+
+
+@process_view("record.view")
+@require_GET
+def meeting_ics_view(request: HttpRequest, membership: Membership, meeting_id: int) -> HttpResponse:
+    meeting = _get_meeting(membership, meeting_id)
+    return calendar.response(
+        calendar.build([meeting], details=True), f"{membership.process.code}-{meeting.pk}.ics"
+    )
+
+
+@process_view("record.write")
+@require_POST
+def confirmation_prepare_view(
+    request: HttpRequest, membership: Membership, meeting_id: int
+) -> HttpResponse:
+    meeting = _get_meeting(membership, meeting_id)
+    try:
+        services.prepare_confirmation(request.user, membership.process, meeting.pk, get_language())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
+    return redirect("confirmation", code=membership.process.code, meeting_id=meeting.pk)
+
+
+@process_view("record.write")
+@require_http_methods(["GET", "POST"])
+def confirmation_view(
+    request: HttpRequest, membership: Membership, meeting_id: int
+) -> HttpResponse:
+    meeting = _get_meeting(membership, meeting_id)
+    confirmation = get_object_or_404(Confirmation, meeting=meeting)
+    form = ConfirmationForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "to_address": confirmation.to_address,
+            "subject": confirmation.subject,
+            "body": confirmation.body,
+        },
+    )
+    if request.method == "POST" and confirmation.state == SendState.SENT:
+        form.is_valid()
+        form.add_error(None, _("This confirmation was sent already. Nothing was changed."))
+    elif request.method == "POST" and form.is_valid():
+        try:
+            confirmation = services.send_confirmation(
+                request.user, membership.process, confirmation.pk, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            if confirmation.state == SendState.SENT:
+                messages.success(request, _("The confirmation is sent to X."))
+                return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
+            form.add_error(
+                None,
+                _(
+                    "The mail server could not be reached, so the confirmation was not sent. "
+                    "It is saved as not sent. Try again in a while."
+                ),
+            )
+    return _page(
+        request,
+        "record/confirmation.html",
+        membership,
+        form,
+        meeting=meeting,
+        confirmation=confirmation,
+    )
+
+
+# Steps
+
+
+@process_view("record.view")
+@require_GET
+def steps_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _page(
+        request,
+        "record/steps.html",
+        membership,
+        steps=queries.steps(membership.process),
+        today=timezone.localdate(),
+    )
+
+
+@process_view("record.write")
+@require_http_methods(["GET", "POST"])
+def step_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = StepForm(
+        request.POST if request.method == "POST" else None, demands=_demands(membership)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_step(request.user, membership.process, form.data_object())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The step is added."))
+            return redirect("steps", code=membership.process.code)
+    return _page(request, "record/step_add.html", membership, form)
+
+
+def _get_step(membership: Membership, step_id: int) -> Step:
+    return get_object_or_404(
+        Step.objects.select_related("demand", "meeting"), process=membership.process, pk=step_id
+    )
+
+
+@process_view("record.view")
+@require_GET
+def step_view(request: HttpRequest, membership: Membership, step_id: int) -> HttpResponse:
+    step = _get_step(membership, step_id)
+    return _page(
+        request,
+        "record/step.html",
+        membership,
+        step=step,
+        changes=list(step.changes.select_related("by")),
+    )
+
+
+@process_view("record.write")
+@require_http_methods(["GET", "POST"])
+def step_change_view(request: HttpRequest, membership: Membership, step_id: int) -> HttpResponse:
+    step = _get_step(membership, step_id)
+    form = StepChangeForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "status": step.status,
+            "owner": step.owner,
+            "owner_seen": step.owner,
+            "status_seen": step.status,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_step(request.user, membership.process, step.pk, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        except services.Conflict:
+            form.add_error(None, CONFLICT)
+            step.refresh_from_db(fields=["owner", "status"])
+            form.data = form.data.copy()
+            form.data["owner_seen"], form.data["status_seen"] = step.owner, step.status
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect("step", code=membership.process.code, step_id=step.pk)
+    return _page(request, "record/step_change.html", membership, form, step=step)
+
+
+# Calendar feeds
+
+
+@process_view("calendar.feed")
+@require_http_methods(["GET", "POST"])
+def feeds_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    new_link = None
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            try:
+                feed_id = int(request.POST["revoke"])
+            except ValueError:
+                feed_id = 0
+            calendar.revoke_feed(request.user, membership.process, feed_id)
+            messages.success(request, _("The calendar link no longer works."))
+            return redirect("feeds", code=membership.process.code)
+        _feed, token = calendar.create_feed(request.user, membership.process)
+        new_link = request.build_absolute_uri(reverse("feed", kwargs={"token": token}))
+    return _page(
+        request,
+        "record/feeds.html",
+        membership,
+        feeds=list(membership.feeds.filter(revoked_at__isnull=True)),
+        new_link=new_link,
+    )
+
+
+@public_view
+@require_GET
+def feed_view(request: HttpRequest, token: str) -> HttpResponse:
+    """A calendar app fetches this without a login: clear fields only."""
+    meetings = calendar.feed_meetings(token)
+    if meetings is None:
+        return HttpResponse(
+            _("This calendar link was revoked or never existed."),
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    return calendar.response(calendar.build(meetings, details=False), "uphold.ics")
