@@ -550,3 +550,37 @@ def test_a_meetings_own_file_holds_its_place(client_for):
     meeting = Meeting.objects.filter(process__code="kestrel").first()
     response = client_for("support").get(reverse("meeting-ics", args=["kestrel", meeting.pk]))
     assert "LOCATION:" + MARK + "record.meeting.place" in response.content.decode()
+
+
+def test_a_feed_that_asked_for_places_opens_them_with_its_secret_alone(client, as_member):
+    from uphold.record.models import FeedPlace
+
+    with as_member("contact") as contact:
+        _feed, token = calendar.create_feed(contact, "kestrel", with_place=True)
+        services.plan_meeting(
+            contact,
+            "kestrel",
+            planned_at=timezone.now() + timedelta(days=20),
+            place="Back room, Glasgow",
+            attendees=[],
+        )
+    # No keyring here: only the link's secret opens the copies.
+    body = client.get(reverse("feed", args=[token])).content.decode()
+    assert "LOCATION:" + MARK + "record.meeting.place" in body  # there before the link
+    assert "LOCATION:Back room\\, Glasgow" in body  # planned after it
+    stored = b"".join(bytes(s) for s in FeedPlace.objects.values_list("sealed", flat=True))
+    assert b"Glasgow" not in stored
+    # Another link's secret opens nothing of them.
+    with as_member("contact") as contact:
+        _other, other_token = calendar.create_feed(contact, "kestrel")
+    assert "LOCATION" not in client.get(reverse("feed", args=[other_token])).content.decode()
+
+
+def test_revoking_a_feed_with_places_deletes_its_copies(as_member):
+    from uphold.record.models import FeedPlace
+
+    with as_member("contact") as contact:
+        feed, _token = calendar.create_feed(contact, "kestrel", with_place=True)
+        assert FeedPlace.objects.filter(feed=feed).exists()
+        calendar.revoke_feed(contact, "kestrel", feed.pk)
+    assert not FeedPlace.objects.filter(feed=feed).exists()

@@ -1,8 +1,10 @@
 """Meetings as iCalendar: one file per meeting, and a feed per member.
 
-A feed is read by calendar apps without a login, so without a key: it holds only what is in
-clear (the time, the process code, whether X is expected). The meeting's own .ics, downloaded
-by a logged-in member, also holds the place.
+A feed is read by calendar apps without a login, so without a key: by default it holds only
+what is in clear (the time, the process code, whether X is expected). A member may opt in to
+the place: then the link's secret is the key to a copy of each meeting's place, sealed to the
+feed's own key pair when a member plans the meeting (DESIGN.md, "Links that work without a
+login"). The meeting's own .ics, downloaded by a logged-in member, holds the place.
 """
 
 import hashlib
@@ -19,10 +21,12 @@ from icalendar import Calendar, Event
 from uphold.accounts.models import User
 from uphold.audit import services as audit
 from uphold.audit.models import Kind
+from uphold.crypto import primitives
+from uphold.crypto.keyring import NoKey
 from uphold.processes.models import Membership, Process
 from uphold.processes.permissions import authorize
 
-from .models import CalendarFeed, Meeting, Outcome
+from .models import CalendarFeed, FeedPlace, Meeting, Outcome
 
 MEETING_LENGTH = timedelta(hours=2)
 
@@ -32,7 +36,7 @@ def _uid(meeting: Meeting) -> str:
     return f"uphold-meeting-{meeting.process.code}-{meeting.pk}@{domain}"
 
 
-def build(meetings: list[Meeting], *, details: bool) -> bytes:
+def build(meetings: list[Meeting], *, details: bool, places: dict[int, str] | None = None) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Uphold//Meetings//EN")
     calendar.add("version", "2.0")
@@ -47,8 +51,9 @@ def build(meetings: list[Meeting], *, details: bool) -> bytes:
         )
         if meeting.outcome in (Outcome.CANCELLED, Outcome.POSTPONED):
             event.add("status", "CANCELLED")
-        if details and meeting.place:
-            event.add("location", meeting.place)
+        place = meeting.place if details else (places or {}).get(meeting.pk, "")
+        if place:
+            event.add("location", place)
         event.add(
             "description",
             _("X is expected.") if meeting.x_expected else _("Within the group."),
@@ -67,14 +72,54 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_feed(actor: User, process: Process | str) -> tuple[CalendarFeed, str]:
+def _token_key(token: str) -> bytes:
+    """The key a link's secret stands for; the secret itself is 256 random bits."""
+    return hashlib.blake2b(token.encode(), digest_size=32, person=b"uphold-feed-key").digest()
+
+
+def _context(feed: CalendarFeed) -> bytes:
+    return f"calendar-feed|{feed.pk}".encode()
+
+
+def create_feed(
+    actor: User, process: Process | str, *, with_place: bool = False
+) -> tuple[CalendarFeed, str]:
     """A new feed link for this member; the secret is shown once and only its hash is kept."""
     membership = authorize(actor, "calendar.feed", process)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        feed = CalendarFeed.objects.create(membership=membership, token_hash=hash_token(token))
+        feed = CalendarFeed.objects.create(
+            membership=membership, token_hash=hash_token(token), with_place=with_place
+        )
+        if with_place:
+            public, private = primitives.new_key_pair()
+            feed.public_key = public
+            feed.sealed_private = primitives.encrypt(_token_key(token), private, _context(feed))
+            feed.save(update_fields=["public_key", "sealed_private"])
+            for meeting in Meeting.objects.filter(process=membership.process):
+                _seal_place(feed, meeting)
         audit.record(actor, membership.process, Kind.CREATE, feed)
     return feed, token
+
+
+def _seal_place(feed: CalendarFeed, meeting: Meeting) -> None:
+    try:
+        place = meeting.place
+    except NoKey:
+        return
+    FeedPlace.objects.update_or_create(
+        feed=feed,
+        meeting=meeting,
+        defaults={"sealed": primitives.seal_to(bytes(feed.public_key), place.encode())},
+    )
+
+
+def share_place(meeting: Meeting) -> None:
+    """Seals a meeting's place to every live feed of its process that asked for places."""
+    for feed in CalendarFeed.objects.filter(
+        membership__process=meeting.process, with_place=True, revoked_at__isnull=True
+    ):
+        _seal_place(feed, meeting)
 
 
 def revoke_feed(actor: User, process: Process | str, feed_id: int) -> None:
@@ -85,13 +130,14 @@ def revoke_feed(actor: User, process: Process | str, feed_id: int) -> None:
         ).first()
         if feed is None:
             return
-        feed.revoked_at = timezone.now()
-        feed.save(update_fields=["revoked_at"])
+        feed.places.all().delete()
+        feed.revoked_at, feed.public_key, feed.sealed_private = timezone.now(), None, None
+        feed.save(update_fields=["revoked_at", "public_key", "sealed_private"])
         audit.record(actor, membership.process, Kind.REVOKE, feed)
 
 
-def feed_meetings(token: str) -> list[Meeting] | None:
-    """The meetings of a live feed's process, or None when the token is unknown or revoked."""
+def feed_calendar(token: str) -> bytes | None:
+    """The calendar of a live feed, or None when the token is unknown or revoked."""
     feed = (
         CalendarFeed.objects.select_related("membership__process", "membership__user")
         .filter(token_hash=hash_token(token), revoked_at__isnull=True)
@@ -101,8 +147,14 @@ def feed_meetings(token: str) -> list[Meeting] | None:
         return None
     membership: Membership = feed.membership
     since = timezone.now() - timedelta(days=90)
-    return list(
+    meetings = list(
         Meeting.objects.filter(process=membership.process, planned_at__gte=since)
         .select_related("process")
         .order_by("planned_at")
     )
+    places = {}
+    if feed.with_place and feed.sealed_private:
+        private = primitives.decrypt(_token_key(token), bytes(feed.sealed_private), _context(feed))
+        for meeting_id, sealed in feed.places.values_list("meeting_id", "sealed"):
+            places[meeting_id] = primitives.open_sealed(private, bytes(sealed)).decode()
+    return build(meetings, details=False, places=places)

@@ -323,15 +323,38 @@ class Reminder(models.Model):
 
 
 class CalendarFeed(models.Model):
-    """A member's calendar link. Only a hash of its secret is stored; revoking deletes nothing
-    but the link's validity."""
+    """A member's calendar link. Only a hash of its secret is stored.
+
+    With `with_place`, the link's secret is also the key to a copy of each meeting's place: the
+    feed has a key pair whose private half is encrypted under a key derived from the secret, and
+    members who plan a meeting seal its place to the public half (see calendar.py).
+    """
 
     membership = models.ForeignKey(
         "processes.Membership", on_delete=models.CASCADE, related_name="feeds"
     )
     token_hash = models.CharField(max_length=64, unique=True)
+    with_place = models.BooleanField(default=False)
+    public_key = models.BinaryField(null=True, blank=True)
+    sealed_private = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"calendar feed of {self.membership}"
+
+
+class FeedPlace(models.Model):
+    """A meeting's place sealed to one feed's public key; opened only with the link's secret."""
+
+    feed = models.ForeignKey(CalendarFeed, on_delete=models.CASCADE, related_name="places")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    sealed = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["feed", "meeting"], name="one_place_per_feed")
+        ]
+
+    def __str__(self) -> str:
+        return f"place of {self.meeting} for {self.feed}"

@@ -29,6 +29,7 @@ from uphold.processes.models import Membership, Process, Role
 from uphold.processes.permissions import authorize
 from uphold.processes.queries import terms_of
 
+from . import calendar
 from .models import (
     Channel,
     Confirmation,
@@ -288,6 +289,7 @@ def plan_meeting(
         meeting.save()
         meeting.attendees.set(attendees)
         audit.record(actor, membership.process, Kind.CREATE, meeting)
+        calendar.share_place(meeting)
     return meeting
 
 

@@ -487,7 +487,9 @@ def feeds_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             calendar.revoke_feed(request.user, membership.process, feed_id)
             messages.success(request, _("The calendar link no longer works."))
             return redirect("feeds", code=membership.process.code)
-        _feed, token = calendar.create_feed(request.user, membership.process)
+        _feed, token = calendar.create_feed(
+            request.user, membership.process, with_place=request.POST.get("with_place") == "on"
+        )
         new_link = request.build_absolute_uri(reverse("feed", kwargs={"token": token}))
     return _page(
         request,
@@ -502,11 +504,11 @@ def feeds_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 @require_GET
 def feed_view(request: HttpRequest, token: str) -> HttpResponse:
     """A calendar app fetches this without a login: clear fields only."""
-    meetings = calendar.feed_meetings(token)
-    if meetings is None:
+    ics = calendar.feed_calendar(token)
+    if ics is None:
         return HttpResponse(
             _("This calendar link was revoked or never existed."),
             status=404,
             content_type="text/plain; charset=utf-8",
         )
-    return calendar.response(calendar.build(meetings, details=False), "uphold.ics")
+    return calendar.response(ics, "uphold.ics")
