@@ -584,3 +584,35 @@ def test_revoking_a_feed_with_places_deletes_its_copies(as_member):
         assert FeedPlace.objects.filter(feed=feed).exists()
         calendar.revoke_feed(contact, "kestrel", feed.pk)
     assert not FeedPlace.objects.filter(feed=feed).exists()
+
+
+def test_an_answer_to_a_demand_links_to_where_he_said_it(as_member, client_for):
+    from uphold.demands import services as demands
+
+    with as_member("contact") as contact:
+        entry = _log(contact, timezone.localdate(), "from_x")
+        answer = demands.record_answer(
+            contact,
+            "kestrel",
+            1,
+            kind="refuses",
+            said_on=timezone.localdate(),
+            note="",
+            entry_id=entry.pk,
+        )
+        assert answer.entry == entry
+        elsewhere = Entry.objects.exclude(process__code="kestrel").first()
+        before = database_state()
+        with pytest.raises(ValidationError):
+            demands.record_answer(
+                contact,
+                "kestrel",
+                1,
+                kind="refuses",
+                said_on=timezone.localdate(),
+                note="",
+                entry_id=(elsewhere.pk if elsewhere else 10**9),
+            )
+        assert database_state() == before
+    page = client_for("support").get(reverse("demand", args=["kestrel", 1])).content.decode()
+    assert reverse("entry", args=["kestrel", entry.pk]) in page

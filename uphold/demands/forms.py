@@ -82,6 +82,14 @@ class AnswerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def __init__(self, *args, respondent: str, **kwargs) -> None:
+    entry_id = forms.TypedChoiceField(
+        label=_("Where it is in the log"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args, respondent: str, entries: list, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].label = _("What %(name)s said") % {"name": respondent}
+        self.fields["entry_id"].choices = [("", _("not in the log"))] + [
+            (str(e.pk), f"{e.occurred_on:%Y-%m-%d}: {e.summary or e.get_kind_display()}"[:120])
+            for e in entries
+        ]

@@ -168,6 +168,10 @@ class Answer(models.Model):
     kind = models.CharField(max_length=12, choices=AnswerKind.choices)
     said_on = models.DateField()
     note = EncryptedTextField(scope="record")
+    # Where he said it, when it is in the log.
+    entry = models.ForeignKey(
+        "record.Entry", null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

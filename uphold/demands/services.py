@@ -313,11 +313,25 @@ def record_progress(
 
 
 def record_answer(
-    actor: User, process: Process | str, number: int, *, kind: str, said_on: date, note: str
+    actor: User,
+    process: Process | str,
+    number: int,
+    *,
+    kind: str,
+    said_on: date,
+    note: str,
+    entry_id: int | None = None,
 ) -> Answer:
-    """What X said about a demand, on which day."""
+    """What X said about a demand, on which day, and where in the log (if it is there)."""
+    from uphold.record.models import Entry
+
     membership = authorize(actor, "demands.answer", process)
     demand = _demand(membership, number)
+    entry = None
+    if entry_id is not None:
+        entry = Entry.objects.filter(process=membership.process, pk=entry_id).first()
+        if entry is None:
+            raise ValidationError({"entry": [_("Choose an entry of this process's log.")]})
     if kind not in AnswerKind.values:
         raise ValidationError({"kind": [_("Choose an answer from the list.")]})
     if said_on > timezone.localdate():
@@ -327,7 +341,12 @@ def record_answer(
         raise ValidationError({"note": [_("Keep this under %(n)s characters.") % {"n": MAX_NOTE}]})
     with transaction.atomic():
         answer = Answer.objects.create(
-            demand=demand, process=demand.process, kind=kind, said_on=said_on, recorded_by=actor
+            demand=demand,
+            process=demand.process,
+            kind=kind,
+            said_on=said_on,
+            entry=entry,
+            recorded_by=actor,
         )
         answer.note = note
         answer.save()

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
 from uphold.processes.queries import terms_of
+from uphold.record.queries import replies_from_x
 from uphold.web.access import process_view
 
 from . import queries, services
@@ -241,6 +242,7 @@ def answer_view(request: HttpRequest, membership: Membership, number: int) -> Ht
     form = AnswerForm(
         request.POST if request.method == "POST" else None,
         respondent=terms["respondent"],
+        entries=replies_from_x(membership.process),
         initial={"said_on": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():

@@ -1,5 +1,6 @@
 """Reads for the record pages, each in a fixed number of queries."""
 
+from django.db import models
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 
@@ -9,7 +10,7 @@ from uphold.processes.models import Membership, Process, Role
 
 from . import reminders
 from .health import health_of
-from .models import Entry, Meeting, Outcome, Step, StepStatus
+from .models import Direction, Entry, EntryKind, Meeting, Outcome, Step, StepStatus
 
 LOG_PAGE = 200
 
@@ -73,3 +74,12 @@ def steps(process: Process) -> list[Step]:
 
 def held(process: Process) -> int:
     return Meeting.objects.filter(process=process, outcome=Outcome.HELD).count()
+
+
+def replies_from_x(process: Process, limit: int = 50) -> list[Entry]:
+    """The latest entries where X said something: to link an answer to a demand to its entry."""
+    return list(
+        Entry.objects.filter(process=process)
+        .filter(models.Q(direction=Direction.FROM_X) | models.Q(kind=EntryKind.MEETING_HELD))
+        .order_by("-occurred_on", "-pk")[:limit]
+    )
