@@ -368,7 +368,7 @@ def test_a_proposal_sends_a_notice_without_details_to_the_survivor_side(
     people["survivor"].language = "de"
     people["survivor"].save(update_fields=["language"])
     a_proposal(as_member, wording="MARKER-secret wording")
-    call_command("worker", batch=True, startup_delay=False, verbosity=0)
+    call_command("worker", batch=True, startup_delay=False, verbosity=0, remind_every=0)
     received = {tuple(to): message for to, message in smtp_server.messages}
     assert set(received) == {("survivor@example.org",), ("support@example.org",)}
     english = received[("support@example.org",)]

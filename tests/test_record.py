@@ -616,3 +616,22 @@ def test_an_answer_to_a_demand_links_to_where_he_said_it(as_member, client_for):
         assert database_state() == before
     page = client_for("support").get(reverse("demand", args=["kestrel", 1])).content.decode()
     assert reverse("entry", args=["kestrel", entry.pk]) in page
+
+
+def test_one_batch_of_the_worker_sends_the_reminders_due(people, smtp_server, monkeypatch):
+    from django.core.management import call_command
+
+    # Inside the test's transaction the worker must keep the test's database connection.
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+    people["contact"].email = "c@example.org"
+    people["contact"].save(update_fields=["email"])
+    Step.objects.filter(process__code="kestrel").update(
+        status="open", due_on=timezone.localdate() - timedelta(days=30)
+    )
+    call_command("worker", batch=True, startup_delay=False, verbosity=0, remind_every=1)
+    subjects = [message["Subject"] for _to, message in smtp_server.messages]
+    assert subjects and all(s.startswith("Process kestrel: ") for s in subjects)
+    assert any("30 days overdue" in s for s in subjects)
+    assert Reminder.objects.filter(state="sent").count() == len(subjects)

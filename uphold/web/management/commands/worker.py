@@ -36,7 +36,12 @@ class Command(DatabaseWorker):
 
     def handle(self, *args, remind_every: float, **options) -> None:
         stop = threading.Event()
-        if remind_every > 0:
+        if remind_every > 0 and options.get("batch"):
+            # One pass and out (e.g. from cron): look for reminders once, first.
+            from uphold.record.tasks import send_reminders
+
+            send_reminders.enqueue()
+        elif remind_every > 0:
             threading.Thread(target=_every, args=(remind_every, stop), daemon=True).start()
         try:
             super().handle(*args, **options)
