@@ -2,12 +2,13 @@
 
 import hashlib
 import socket
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from uphold.audit.models import AuditEvent
 from uphold.audit.services import verify
@@ -27,6 +28,11 @@ from uphold.record.models import (
 from .conftest import MARK, database_state
 
 DAY0 = date(2016, 1, 4)
+
+
+def NEXT_DAY() -> date:
+    """The next meeting in these tests: some months ahead of today, whenever they run."""
+    return timezone.localdate() + timedelta(days=160)
 
 
 def day(n: int) -> date:
@@ -380,7 +386,7 @@ def _held_meeting_with_steps(contact) -> Meeting:
     services.plan_meeting(
         contact,
         "kestrel",
-        planned_at=timezone.make_aware(timezone.datetime(2030, 5, 6, 18, 30)),
+        planned_at=timezone.make_aware(timezone.datetime.combine(NEXT_DAY(), time(18, 30))),
         place="Online: the usual link",
         attendees=[contact],
     )
@@ -409,7 +415,7 @@ def test_the_confirmation_arrives_with_the_steps_and_dates(as_member, smtp_serve
     # In order of their due dates.
     assert "1. Send him the reading list (to be done by the contact group by Feb. 1, 2030)" in text
     assert "2. Tell his new group about the demands" in text and "March 1, 2030" in text
-    assert "May 6, 2030" in text and "Online: the usual link" in text
+    assert date_format(NEXT_DAY(), "DATE_FORMAT") in text and "Online: the usual link" in text
     assert "We went through demand 1." in text
     # The stored hash is of exactly the bytes the mail server received.
     assert hashlib.sha256(smtp_server.raw[0]).hexdigest() == stored.sha256
@@ -635,3 +641,97 @@ def test_one_batch_of_the_worker_sends_the_reminders_due(people, smtp_server, mo
     assert subjects and all(s.startswith("Process kestrel: ") for s in subjects)
     assert any("30 days overdue" in s for s in subjects)
     assert Reminder.objects.filter(state="sent").count() == len(subjects)
+
+
+def test_where_the_group_meets_without_x_is_not_his_to_read(as_member):
+    from uphold.crypto.keyring import NoKey
+
+    with as_member("contact") as contact:
+        internal = services.plan_meeting(
+            contact,
+            "kestrel",
+            planned_at=timezone.now() + timedelta(days=5),
+            place="Our own room",
+            attendees=[],
+            x_expected=False,
+        )
+        with_him = _held_meeting_with_steps(contact)
+        _subject, body = services.confirmation_text(with_him, "en")
+        assert "Our own room" not in body
+        services.record_outcome(contact, "kestrel", internal.pk, outcome="cancelled", minutes="")
+    with as_member("respondent"):
+        meeting = Meeting.objects.get(pk=internal.pk)
+        with pytest.raises(NoKey):
+            _ = meeting.place
+        assert Meeting.objects.get(pk=with_him.pk).place == "Café Mila, Glasgow"
+
+
+def test_a_meeting_years_ahead_is_refused(as_member):
+    with as_member("contact") as contact, pytest.raises(ValidationError) as caught:
+        services.plan_meeting(
+            contact,
+            "kestrel",
+            planned_at=timezone.now() + timedelta(days=3 * 365),
+            place="",
+            attendees=[],
+        )
+    assert "planned_at" in caught.value.message_dict
+
+
+def test_a_subject_on_two_lines_is_refused_and_leaves_the_draft_sendable(as_member):
+    with as_member("contact") as contact:
+        meeting = _held_meeting_with_steps(contact)
+        draft = services.prepare_confirmation(contact, "kestrel", meeting.pk, "en")
+        before = database_state()
+        with pytest.raises(ValidationError):
+            services.send_confirmation(
+                contact,
+                "kestrel",
+                draft.pk,
+                to_address="x@example.org",
+                subject="Hello\nBcc: someone@example.org",
+                body="Text",
+            )
+        assert database_state() == before
+
+
+def test_an_interrupted_send_can_be_retried_later_with_the_same_message_id(as_member, smtp_server):
+    with as_member("contact") as contact:
+        meeting = _held_meeting_with_steps(contact)
+        draft = services.prepare_confirmation(contact, "kestrel", meeting.pk, "en")
+        # As if the server stopped mid-send a while ago.
+        Confirmation.objects.filter(pk=draft.pk).update(
+            state="sending",
+            message_id="<earlier@uphold>",
+            attempts=1,
+            sending_since=timezone.now() - timedelta(minutes=5),
+        )
+        args = {"to_address": "x@example.org", "subject": "S", "body": "B"}
+        with pytest.raises(ValidationError):
+            services.send_confirmation(contact, "kestrel", draft.pk, **args)
+        with pytest.raises(ValidationError):
+            services.prepare_confirmation(contact, "kestrel", meeting.pk, "en")
+        Confirmation.objects.filter(pk=draft.pk).update(
+            sending_since=timezone.now() - timedelta(minutes=11)
+        )
+        sent = services.send_confirmation(contact, "kestrel", draft.pk, **args)
+        assert sent.state == "sent" and sent.attempts == 2
+    assert smtp_server.messages[0][1]["Message-ID"] == "<earlier@uphold>"
+
+
+def test_the_feed_leaves_out_cancelled_meetings_and_is_not_cached(client, as_member):
+    with as_member("contact") as contact:
+        _feed, token = calendar.create_feed(contact, "kestrel")
+        meeting = services.plan_meeting(
+            contact,
+            "kestrel",
+            planned_at=timezone.now() + timedelta(days=9),
+            place="",
+            attendees=[],
+        )
+        before = client.get(reverse("feed", args=[token])).content.decode().count("BEGIN:VEVENT")
+        services.record_outcome(contact, "kestrel", meeting.pk, outcome="cancelled", minutes="")
+    response = client.get(reverse("feed", args=[token]))
+    assert response.content.decode().count("BEGIN:VEVENT") == before - 1
+    assert "CANCELLED" not in response.content.decode()
+    assert response["Cache-Control"] == "no-store"  # as every response of ours

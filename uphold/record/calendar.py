@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
@@ -32,8 +33,9 @@ MEETING_LENGTH = timedelta(hours=2)
 
 
 def _uid(meeting: Meeting) -> str:
+    """Stable per meeting, without giving away how many meetings the server holds."""
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "uphold"
-    return f"uphold-meeting-{meeting.process.code}-{meeting.pk}@{domain}"
+    return f"{salted_hmac('uphold-meeting-uid', str(meeting.pk)).hexdigest()[:32]}@{domain}"
 
 
 def build(meetings: list[Meeting], *, details: bool, places: dict[int, str] | None = None) -> bytes:
@@ -49,7 +51,7 @@ def build(meetings: list[Meeting], *, details: bool, places: dict[int, str] | No
         event.add(
             "summary", _("Uphold: meeting, process %(code)s") % {"code": meeting.process.code}
         )
-        if meeting.outcome in (Outcome.CANCELLED, Outcome.POSTPONED):
+        if details and meeting.outcome in (Outcome.CANCELLED, Outcome.POSTPONED):
             event.add("status", "CANCELLED")
         place = meeting.place if details else (places or {}).get(meeting.pk, "")
         if place:
@@ -147,8 +149,11 @@ def feed_calendar(token: str) -> bytes | None:
         return None
     membership: Membership = feed.membership
     since = timezone.now() - timedelta(days=90)
+    # Cancelled and postponed meetings drop out of the feed (calendar apps remove them); the
+    # feed does not say which outcome a meeting had.
     meetings = list(
         Meeting.objects.filter(process=membership.process, planned_at__gte=since)
+        .exclude(outcome__in=[Outcome.CANCELLED, Outcome.POSTPONED])
         .select_related("process")
         .order_by("planned_at")
     )

@@ -132,13 +132,18 @@ class Outcome(models.TextChoices):
     POSTPONED = "postponed", _("postponed")
 
 
+def meeting_place_scope(meeting: "Meeting") -> str:
+    return "respondent" if meeting.x_expected else "record"
+
+
 class Meeting(models.Model):
     process = models.ForeignKey(
         "processes.Process", on_delete=models.CASCADE, related_name="meetings"
     )
     planned_at = models.DateTimeField(_("date and time"))
-    # Where, or the link for an online meeting: X reads it, so it is in his scope.
-    place = EncryptedTextField(_("place or online link"), scope="respondent")
+    # Where, or the link for an online meeting: in X's scope when he is expected, else the
+    # group's own record (he must not learn where the group meets without him).
+    place = EncryptedTextField(_("place or online link"), scope=meeting_place_scope)
     attendees = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("who goes")
     )
@@ -258,6 +263,7 @@ class Confirmation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sent_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
     # SHA-256 of the message exactly as handed to the mail server.
     sha256 = models.CharField(max_length=64, blank=True)

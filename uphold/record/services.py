@@ -17,6 +17,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.message import make_msgid
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -52,6 +53,10 @@ MAX_TEXT = 200_000
 MAX_NOTE = 20_000
 MAX_STEP = 2_000
 MAX_STEPS_AT_ONCE = 20
+# A confirmation left "being sent" this long (the server stopped mid-send) may be sent again.
+SENDING_STALE = timedelta(minutes=10)
+# Meetings are planned at most this far ahead.
+PLAN_AHEAD = timedelta(days=2 * 366)
 
 
 class Conflict(Exception):
@@ -276,6 +281,8 @@ def plan_meeting(
         errors["planned_at"] = [
             _("That is in the past. Plan a meeting ahead, or log a past one in the log.")
         ]
+    elif planned_at > timezone.now() + PLAN_AHEAD:
+        errors["planned_at"] = [_("That is more than two years ahead. Check the year.")]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -383,7 +390,8 @@ def record_outcome(
             )
         meeting.refresh_from_db(fields=["outcome", "outcome_by", "outcome_at"])
         meeting.minutes = minutes
-        if happened:
+        # A meeting with X is contact with him; the log (and contact health) counts it.
+        if happened and meeting.x_expected:
             entry = Entry(process=meeting.process, created_by=actor)
             _write_entry(
                 entry,
@@ -496,7 +504,9 @@ def confirmation_text(meeting: Meeting, language: str) -> tuple[str, str]:
     process = meeting.process
     terms = terms_of(process)
     later = (
-        Meeting.objects.filter(process=process, planned_at__gt=meeting.planned_at, outcome="")
+        Meeting.objects.filter(
+            process=process, planned_at__gt=meeting.planned_at, outcome="", x_expected=True
+        )
         .order_by("planned_at")
         .first()
     )
@@ -556,8 +566,10 @@ def prepare_confirmation(
         confirmation, created = Confirmation.objects.select_for_update().get_or_create(
             meeting=meeting, defaults={"process": meeting.process, "prepared_by": actor}
         )
-        if confirmation.state == SendState.SENT:
-            raise ValidationError(_("This confirmation was sent already. Nothing was changed."))
+        if confirmation.state in (SendState.SENT, SendState.SENDING):
+            raise ValidationError(
+                _("This confirmation is being sent or was sent already. Nothing was changed.")
+            )
         if created or not confirmation.to_address:
             confirmation.to_address = last_address(meeting.process)
         confirmation.subject, confirmation.body = subject, body
@@ -612,13 +624,29 @@ def send_confirmation(
         errors["subject"] = [_("Give a subject.")]
     if not body.strip():
         errors["body"] = [_("The text is empty.")]
+    if "\n" in subject or "\r" in subject:
+        errors["subject"] = [_("Keep the subject on one line.")]
     errors |= _too_long("body", body, MAX_TEXT) | _too_long("subject", subject, MAX_SUMMARY)
     if errors:
         raise ValidationError(errors)
+    # One Message-ID per confirmation, the same on every attempt, so a copy that did arrive
+    # despite an error is recognisable. Fixed headers, and a final line break (the SMTP client
+    # would add one), so the hash is of exactly the bytes the mail server receives.
+    message_id = confirmation.message_id or make_msgid(domain="uphold")
+    headers = {"Message-ID": message_id, "Date": formatdate(localtime=False)}
+    message = EmailMessage(subject, body.rstrip("\n") + "\n", to=[to_address], headers=headers)
+    digest = message_digest(message)
+    now = timezone.now()
+    claimable = Q(state__in=[SendState.DRAFT, SendState.FAILED]) | Q(
+        state=SendState.SENDING, sending_since__lt=now - SENDING_STALE
+    )
     with transaction.atomic():
-        if not Confirmation.objects.filter(
-            pk=confirmation.pk, state__in=[SendState.DRAFT, SendState.FAILED]
-        ).update(state=SendState.SENDING, attempts=confirmation.attempts + 1):
+        if not Confirmation.objects.filter(claimable, pk=confirmation.pk).update(
+            state=SendState.SENDING,
+            sending_since=now,
+            attempts=F("attempts") + 1,
+            message_id=message_id,
+        ):
             raise ValidationError(
                 _("This confirmation is being sent or was sent already. Nothing was changed.")
             )
@@ -629,11 +657,6 @@ def send_confirmation(
         )
         confirmation.save(update_fields=["to_address", "subject", "body"])
         audit.record(actor, confirmation.process, Kind.CHANGE, confirmation)
-    # Fixed headers, so the hash is of exactly the bytes the mail server receives.
-    # A final line break too: the SMTP client would add one, and the hash would differ.
-    headers = {"Message-ID": make_msgid(domain="uphold"), "Date": formatdate(localtime=False)}
-    message = EmailMessage(subject, body.rstrip("\n") + "\n", to=[to_address], headers=headers)
-    digest = message_digest(message)
     try:
         with get_connection(fail_silently=False, timeout=30) as connection:
             connection.send_messages([message])
@@ -648,7 +671,6 @@ def send_confirmation(
             state=SendState.SENT,
             sent_by=actor,
             sent_at=timezone.now(),
-            message_id=message.extra_headers["Message-ID"],
             sha256=digest,
             last_error="",
         )

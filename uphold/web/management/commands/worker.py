@@ -5,10 +5,13 @@ Beside django-tasks-db's worker loop, a small timer puts the reminder task on th
 claimed by one worker (see uphold/record/reminders.py).
 """
 
+import logging
 import threading
 
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
+
+logger = logging.getLogger("uphold.worker")
 
 
 def _every(seconds: float, stop: threading.Event) -> None:
@@ -17,6 +20,8 @@ def _every(seconds: float, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             send_reminders.enqueue()
+        except Exception:  # a locked or restarting database: try again next time
+            logger.exception("could not queue the reminder task; trying again later")
         finally:
             close_old_connections()
         stop.wait(seconds)
