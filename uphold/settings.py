@@ -235,6 +235,7 @@ if PRODUCTION:
 # Languages: English and German from the start.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
+FORMAT_MODULE_PATH = ["uphold.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env("UPHOLD_TIME_ZONE", "Europe/Berlin")

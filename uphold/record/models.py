@@ -90,6 +90,10 @@ class Entry(models.Model):
     def __str__(self) -> str:
         return f"entry {self.pk} of {self.process}"
 
+    @property
+    def tag_labels(self) -> list[str]:
+        return [Tag(t).label for t in self.tags if t in Tag.values]
+
 
 class EntryVersion(models.Model):
     """An entry as it was before an edit; never changed or deleted."""

@@ -30,6 +30,7 @@ def entries(process: Process, tag: str = "") -> list[Entry]:
         .select_related("by")
         .prefetch_related(Prefetch("demands", queryset=Demand.objects.only("pk", "number")))
         .annotate(edits=Count("versions"))
+        .order_by("-occurred_on", "-pk")
     )
     if tag:
         # Tags are a JSON list of fixed words; its text holds each one in quotes.

@@ -241,10 +241,10 @@ def attach(actor: User, process: Process | str, entry_id: int, attachment) -> No
 
 
 def suggested_meeting_date(process: Process, today: date | None = None) -> date:
-    """The process cadence after the last meeting held, or after today if none was."""
+    """The process cadence after the latest meeting held or still planned, else after today."""
     today = today or timezone.localdate()
     last = (
-        Meeting.objects.filter(process=process, outcome=Outcome.HELD)
+        Meeting.objects.filter(process=process, outcome__in=[Outcome.HELD, ""], x_expected=True)
         .order_by("-planned_at")
         .values_list("planned_at", flat=True)
         .first()

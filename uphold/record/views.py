@@ -157,7 +157,6 @@ def entry_view(request: HttpRequest, membership: Membership, entry_id: int) -> H
         entry_demands=list(entry.demands.order_by("number")),
         versions=list(entry.versions.select_related("by", "replaced_by")),
         documents=[{"attachment": a, "name": a.name} for a in entry.attachments.all()],
-        tag_labels=[Tag(t).label for t in entry.tags],
         meeting=Meeting.objects.filter(entry=entry).first(),
     )
 
@@ -238,6 +237,7 @@ def meetings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         membership,
         meetings=queries.meetings(membership.process),
         suggested=services.suggested_meeting_date(membership.process),
+        log_url=reverse("log", args=[membership.process.code]),
     )
 
 
