@@ -415,7 +415,9 @@ def test_the_confirmation_arrives_with_the_steps_and_dates(as_member, smtp_serve
     # In order of their due dates.
     assert "1. Send him the reading list (to be done by the contact group by Feb. 1, 2030)" in text
     assert "2. Tell his new group about the demands" in text and "March 1, 2030" in text
-    assert date_format(NEXT_DAY(), "DATE_FORMAT") in text and "Online: the usual link" in text
+    with translation.override("en"):  # the confirmation was prepared in English
+        assert date_format(NEXT_DAY(), "DATE_FORMAT") in text
+    assert "Online: the usual link" in text
     assert "We went through demand 1." in text
     # The stored hash is of exactly the bytes the mail server received.
     assert hashlib.sha256(smtp_server.raw[0]).hexdigest() == stored.sha256

@@ -10,6 +10,7 @@ delivered exactly once by whichever worker claims them.
   since the worker holds no keys.
 """
 
+import contextlib
 import os
 import socket
 from datetime import date, timedelta
@@ -137,7 +138,7 @@ def message_id(reminder: Reminder) -> str:
     return f"<uphold-reminder-{reminder.process.code}-{reminder.pk}@{domain}>"
 
 
-def send(reminder: Reminder) -> None:
+def messages_of(reminder: Reminder) -> list[EmailMessage]:
     messages = []
     for user in recipients(reminder.process):
         with translation.override(user.language):
@@ -147,31 +148,45 @@ def send(reminder: Reminder) -> None:
                 subject, body, to=[user.email], headers={"Message-ID": message_id(reminder)}
             )
         )
-    if messages:
-        with get_connection(fail_silently=False, timeout=60) as connection:
-            connection.send_messages(messages)
+    return messages
 
 
 def deliver(worker_id: str = WORKER_ID, limit: int | None = None) -> int:
-    """Sends claimed reminders until none is left (or `limit`); returns how many were sent."""
+    """Sends claimed reminders until none is left (or `limit`); returns how many were sent.
+
+    One SMTP connection serves the whole run, and a reminder is marked sent the moment the
+    server has accepted it: the span in which a dying worker leaves a sent reminder unmarked
+    is one database write, not a connection's goodbye as well.
+    """
     sent = 0
-    while limit is None or sent < limit:
-        reminder = claim(worker_id)
-        if reminder is None:
-            break
-        try:
-            send(reminder)
-        except Exception as error:  # the mail server is down: try again later
-            Reminder.objects.filter(pk=reminder.pk, claimed_by=worker_id).update(
-                state=DeliveryState.PENDING,
-                lease_until=timezone.now() + lease(),
-                last_error=type(error).__name__[:200],
-            )
-            break
-        Reminder.objects.filter(
-            pk=reminder.pk, claimed_by=worker_id, state=DeliveryState.SENDING
-        ).update(state=DeliveryState.SENT, sent_at=timezone.now(), last_error="")
-        sent += 1
+    connection = None
+    try:
+        while limit is None or sent < limit:
+            reminder = claim(worker_id)
+            if reminder is None:
+                break
+            messages = messages_of(reminder)
+            try:
+                if messages:
+                    if connection is None:
+                        connection = get_connection(fail_silently=False, timeout=60)
+                        connection.open()
+                    connection.send_messages(messages)
+            except Exception as error:  # the mail server is down: try again later
+                Reminder.objects.filter(pk=reminder.pk, claimed_by=worker_id).update(
+                    state=DeliveryState.PENDING,
+                    lease_until=timezone.now() + lease(),
+                    last_error=type(error).__name__[:200],
+                )
+                break
+            Reminder.objects.filter(
+                pk=reminder.pk, claimed_by=worker_id, state=DeliveryState.SENDING
+            ).update(state=DeliveryState.SENT, sent_at=timezone.now(), last_error="")
+            sent += 1
+    finally:
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a broken connection has nothing to close
+                connection.close()
     return sent
 
 
