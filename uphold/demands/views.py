@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +14,7 @@ from uphold.processes.permissions import allowed
 from uphold.processes.queries import terms_of
 from uphold.record.queries import replies_from_x
 from uphold.web.access import process_view
+from uphold.web.pages import form_page
 
 from . import queries, services
 from .forms import AnswerForm, DecisionForm, DemandForm, LetterForm, ProgressForm, ProposalForm
@@ -44,8 +45,7 @@ def _context(membership: Membership, **extra) -> dict:
 
 
 def _page(request, template: str, membership: Membership, form=None, **extra) -> HttpResponse:
-    status = 400 if form is not None and form.errors else 200
-    return render(request, template, _context(membership, form=form, **extra), status=status)
+    return form_page(request, template, _context(membership, **extra), form)
 
 
 def _demand(membership: Membership, number: int) -> Demand:

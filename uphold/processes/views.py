@@ -12,6 +12,7 @@ from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
 from uphold.record.queries import overview as record_overview
 from uphold.web.access import account_view, process_view
+from uphold.web.pages import form_page
 
 from . import queries, services
 from .forms import InviteMemberForm, StartProcessForm
@@ -32,9 +33,7 @@ def start_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None if hasattr(error, "error_dict") else "code", error)
         else:
             return redirect("process", code=process.code)
-    return render(
-        request, "processes/start.html", {"form": form}, status=400 if form.errors else 200
-    )
+    return form_page(request, "processes/start.html", {}, form)
 
 
 @process_view("process.view")

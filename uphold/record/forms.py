@@ -15,6 +15,10 @@ class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
 
+def demand_choices(demands) -> list[tuple[str, str]]:
+    return [(str(d.number), _("Demand %(n)s") % {"n": d.number}) for d in demands]
+
+
 def _people(users) -> list[tuple[str, str]]:
     return [("", _("nobody named"))] + [(str(u.pk), u.username) for u in users]
 
@@ -58,10 +62,9 @@ class EntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.group = {str(u.pk): u for u in group}
         self.fields["by"].choices = _people(group)
-        self.fields["demands"].choices = [
-            (d.number, _("Demand %(n)s") % {"n": d.number})
-            for d in Demand.objects.filter(process=process).only("pk", "number", "process")
-        ]
+        self.fields["demands"].choices = demand_choices(
+            Demand.objects.filter(process=process).only("pk", "number", "process")
+        )
 
     def data_object(self) -> EntryData:
         data = self.cleaned_data
@@ -123,9 +126,7 @@ class OutcomeForm(forms.Form):
 
     def __init__(self, *args, demands: list[Demand], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        demand_choices = [("", _("none"))] + [
-            (str(d.number), _("Demand %(n)s") % {"n": d.number}) for d in demands
-        ]
+        choices = [("", _("none")), *demand_choices(demands)]
         for i in range(STEP_ROWS):
             self.fields[f"step-{i}-what"] = forms.CharField(
                 label=_("Step %(n)s: what is to be done") % {"n": i + 1},
@@ -140,7 +141,7 @@ class OutcomeForm(forms.Form):
             )
             self.fields[f"step-{i}-demand"] = forms.TypedChoiceField(
                 label=_("Demand"),
-                choices=demand_choices,
+                choices=choices,
                 required=False,
                 coerce=int,
                 empty_value=None,
@@ -174,9 +175,7 @@ class StepForm(forms.Form):
 
     def __init__(self, *args, demands: list[Demand], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["demand"].choices = [("", _("none"))] + [
-            (str(d.number), _("Demand %(n)s") % {"n": d.number}) for d in demands
-        ]
+        self.fields["demand"].choices = [("", _("none")), *demand_choices(demands)]
 
     def data_object(self) -> StepData:
         data = self.cleaned_data

@@ -10,7 +10,7 @@ from uphold.processes.models import Membership, Process, Role
 
 from . import reminders
 from .health import health_of
-from .models import Direction, Entry, EntryKind, Meeting, Outcome, Step, StepStatus
+from .models import Direction, Entry, EntryKind, Meeting, Step, StepStatus
 
 LOG_PAGE = 200
 
@@ -71,10 +71,6 @@ def steps(process: Process) -> list[Step]:
         .select_related("demand", "meeting")
         .order_by("status", "due_on", "pk")
     )
-
-
-def held(process: Process) -> int:
-    return Meeting.objects.filter(process=process, outcome=Outcome.HELD).count()
 
 
 def replies_from_x(process: Process, limit: int = 50) -> list[Entry]:

@@ -102,8 +102,7 @@ def claim(worker_id: str = WORKER_ID) -> Reminder | None:
             lease_until=now + lease(),
             attempts=F("attempts") + 1,
         )
-    reminder.refresh_from_db()
-    return reminder
+    return Reminder.objects.select_related("process").get(pk=reminder.pk)
 
 
 def text_of(reminder: Reminder) -> tuple[str, str]:
@@ -138,9 +137,9 @@ def message_id(reminder: Reminder) -> str:
     return f"<uphold-reminder-{reminder.process.code}-{reminder.pk}@{domain}>"
 
 
-def messages_of(reminder: Reminder) -> list[EmailMessage]:
+def messages_of(reminder: Reminder, users: list[User]) -> list[EmailMessage]:
     messages = []
-    for user in recipients(reminder.process):
+    for user in users:
         with translation.override(user.language):
             subject, body = text_of(reminder)
         messages.append(
@@ -160,12 +159,15 @@ def deliver(worker_id: str = WORKER_ID, limit: int | None = None) -> int:
     """
     sent = 0
     connection = None
+    users_of: dict[int, list[User]] = {}  # each process's contact members, once per run
     try:
         while limit is None or sent < limit:
             reminder = claim(worker_id)
             if reminder is None:
                 break
-            messages = messages_of(reminder)
+            if reminder.process_id not in users_of:
+                users_of[reminder.process_id] = list(recipients(reminder.process))
+            messages = messages_of(reminder, users_of[reminder.process_id])
             try:
                 if messages:
                     if connection is None:

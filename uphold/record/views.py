@@ -8,7 +8,7 @@ from datetime import datetime, time
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -24,6 +24,7 @@ from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
 from uphold.processes.queries import terms_of
 from uphold.web.access import process_view, public_view
+from uphold.web.pages import form_page
 
 from . import calendar, queries, services
 from .forms import (
@@ -57,8 +58,7 @@ def _context(membership: Membership, **extra) -> dict:
 
 
 def _page(request, template: str, membership: Membership, form=None, **extra) -> HttpResponse:
-    status = 400 if form is not None and form.errors else 200
-    return render(request, template, _context(membership, form=form, **extra), status=status)
+    return form_page(request, template, _context(membership, **extra), form)
 
 
 def _demands(membership: Membership) -> list[Demand]:
@@ -360,10 +360,7 @@ def confirmation_view(
             "body": confirmation.body,
         },
     )
-    if request.method == "POST" and confirmation.state == SendState.SENT:
-        form.is_valid()
-        form.add_error(None, _("This confirmation was sent already. Nothing was changed."))
-    elif request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             confirmation = services.send_confirmation(
                 request.user, membership.process, confirmation.pk, **form.cleaned_data
