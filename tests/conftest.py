@@ -222,9 +222,10 @@ def _fill_marked_record(contact, marked) -> None:
     )
     record.prepare_confirmation(contact, "kestrel", meeting.pk, "en")
     confirmation = Confirmation.objects.get(meeting=meeting)
-    confirmation.to_address = marked("record.confirmation.to_address")
-    confirmation.subject = marked("record.confirmation.subject")
-    confirmation.body = marked("record.confirmation.body")
+    # Both the group's draft and X's copy of what was sent, so each scope is filled.
+    for name in ("to_address", "subject", "body"):
+        setattr(confirmation, name, marked(f"record.confirmation.{name}"))
+        setattr(confirmation, f"draft_{name}", marked(f"record.confirmation.draft_{name}"))
     confirmation.save()
     # As a member's edits before sending are recorded (see send_confirmation).
     audit.record(contact, confirmation.process, Kind.CHANGE, confirmation)

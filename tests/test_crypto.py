@@ -103,6 +103,7 @@ RECORD_FIELDS = {
     "record.step.what_group",
     "record.step.evidence",
     "record.stepchange.reason",
+    *(f"record.confirmation.draft_{n}" for n in ("to_address", "subject", "body")),
 }
 # What X reads beyond the demands: his steps, where meetings are, confirmations sent to him.
 RESPONDENT_FIELDS = {

@@ -403,8 +403,8 @@ def test_the_confirmation_arrives_with_the_steps_and_dates(as_member, smtp_serve
             "kestrel",
             draft.pk,
             to_address="x@example.org",
-            subject=draft.subject,
-            body=draft.body,
+            subject=draft.draft_subject,
+            body=draft.draft_body,
         )
         assert sent.state == "sent"
         stored = Confirmation.objects.get(pk=draft.pk)
@@ -438,7 +438,11 @@ def test_a_refused_connection_leaves_the_letter_unsent_and_it_can_be_retried(
     with as_member("contact") as contact:
         meeting = _held_meeting_with_steps(contact)
         draft = services.prepare_confirmation(contact, "kestrel", meeting.pk, "en")
-        args = {"to_address": "x@example.org", "subject": draft.subject, "body": draft.body}
+        args = {
+            "to_address": "x@example.org",
+            "subject": draft.draft_subject,
+            "body": draft.draft_body,
+        }
         failed = services.send_confirmation(contact, "kestrel", draft.pk, **args)
         assert failed.state == "failed"
         assert failed.last_error == "ConnectionRefusedError"

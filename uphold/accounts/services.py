@@ -206,7 +206,9 @@ def log_in(request: HttpRequest, username: str, password: str, code: str) -> Log
         return LoginResult(None)
     login(request, user)  # a new session id
     otp_login(request, device)
-    crypto_sessions.hold(request, crypto.unlock(user, password))
+    private = crypto.unlock(user, password)
+    crypto_sessions.hold(request, private)
+    crypto.attest_own_keys(user.pk, private)  # rows from before attestations existed
     _audit_login(user)
     now = timezone.now().isoformat()
     request.session[LOGIN_AT] = now

@@ -13,7 +13,7 @@ from django.db import models, transaction
 from uphold.crypto import keyring
 from uphold.crypto.fields import encrypted_fields
 from uphold.crypto.models import ScopeKey
-from uphold.crypto.primitives import CryptoError
+from uphold.crypto.primitives import CryptoError, key_mac
 from uphold.processes.models import Process
 
 from .models import AuditEvent, Checkpoint
@@ -72,8 +72,7 @@ def record(actor, process: Process, kind: str, obj: models.Model | None = None) 
 
 
 def _head_mac(key: bytes, process_id: int, seq: int, digest: str) -> str:
-    mac_key = hashlib.blake2b(key, digest_size=32, person=b"uphold-audit").digest()
-    return hmac.new(mac_key, f"{process_id}|{seq}|{digest}".encode(), "sha256").hexdigest()
+    return key_mac(key, b"uphold-audit", f"{process_id}|{seq}|{digest}".encode())
 
 
 def _checkpoint(process: Process, event: AuditEvent) -> None:

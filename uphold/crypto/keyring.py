@@ -45,6 +45,23 @@ class Keyring:
         self._keys[(process_id, scope, generation)] = (generation, key)
         self._keys[(process_id, scope, None)] = (generation, key)
 
+    def preload(self, process_id: int) -> None:
+        """Opens every key this actor holds in the process, in one query (pages that check
+        many scopes and generations)."""
+        if self.private_key is None:
+            return
+        for sealed in SealedScopeKey.objects.filter(
+            scope_key__process_id=process_id, user_id=self.user_id
+        ).select_related("scope_key"):
+            scope_key = sealed.scope_key
+            try:
+                opened = self._unseal(sealed)
+            except primitives.CryptoError:
+                continue
+            self._keys[(process_id, scope_key.scope, scope_key.generation)] = opened
+            if scope_key.active:
+                self._keys[(process_id, scope_key.scope, None)] = opened
+
     def _open(self, process_id: int, scope: str, generation: int | None) -> tuple[int, bytes]:
         if self.private_key is None:
             raise NoKey(scope)
@@ -57,9 +74,14 @@ class Keyring:
         )
         if sealed is None:
             raise NoKey(scope)
+        return self._unseal(sealed)
+
+    def _unseal(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
         opened = primitives.open_sealed(self.private_key, bytes(sealed.sealed))
         scope_key = sealed.scope_key
-        context = primitives.scope_key_context(process_id, scope_key.scope, scope_key.generation)
+        context = primitives.scope_key_context(
+            scope_key.process_id, scope_key.scope, scope_key.generation
+        )
         if not opened.startswith(context) or len(opened) != len(context) + primitives.KEY_BYTES:
             raise primitives.CryptoError("a scope key sealed for another place")
         return scope_key.generation, opened[len(context) :]

@@ -61,6 +61,10 @@ class SealedScopeKey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sealed_keys"
     )
     sealed = models.BinaryField()
+    # A MAC under the scope key itself over (process, scope, generation, user, public key):
+    # only someone holding the key can make it, so a row or a public key written into the
+    # database by anyone else is recognised, and a rotation never seals to it.
+    attestation = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -4,6 +4,9 @@ AEAD is XChaCha20-Poly1305 (random 24-byte nonces are safe); sealing to a member
 sealed box; password keys come from Argon2id with parameters stored beside each use.
 """
 
+import base64
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 
@@ -68,6 +71,20 @@ def new_key_pair() -> tuple[bytes, bytes]:
     return bytes(private.public_key), bytes(private)
 
 
+def public_of(private_key: bytes) -> bytes:
+    return bytes(PrivateKey(private_key).public_key)
+
+
+def key_mac(key: bytes, purpose: bytes, message: bytes) -> str:
+    """A MAC that only a holder of `key` can make; `purpose` keeps the uses apart."""
+    mac_key = hashlib.blake2b(key, digest_size=32, person=purpose[:16]).digest()
+    return hmac.new(mac_key, message, "sha256").hexdigest()
+
+
+def same_mac(a: str, b: str) -> bool:
+    return bool(a) and hmac.compare_digest(a, b)
+
+
 def seal_to(public_key: bytes, plaintext: bytes) -> bytes:
     return SealedBox(PublicKey(public_key)).encrypt(plaintext)
 
@@ -87,8 +104,5 @@ def scope_key_context(process_id: int, scope: str, generation: int) -> bytes:
 
 def fingerprint(public_key: bytes) -> str:
     """What two people compare, by voice or in person, before keys are given to an account."""
-    import base64
-    import hashlib
-
     digest = base64.b32encode(hashlib.sha256(public_key).digest()).decode()[:16]
     return "-".join(digest[i : i + 4] for i in range(0, 16, 4))

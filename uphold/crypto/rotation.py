@@ -1,11 +1,15 @@
 """Replacing a process's scope keys after a member leaves, so what they kept opens nothing new.
 
 1. start: a new generation of each scope key, sealed to every remaining member who holds the
-   old one, in one transaction. From then on both generations open for those members.
+   old one, in one transaction. From then on both generations open for those members. "Holds"
+   means: their role reads the scope (processes.scopes.may_hold) and their copy of the old key
+   carries an attestation that only a holder of the key could make for their public key; a
+   row or a public key written into the database by anyone else receives nothing.
 2. move: every row of the scope is re-sealed under the new generation, in small transactions.
    Each ciphertext names its generation, so the rows left are found from the data itself.
-3. finish: in one transaction, the new generation becomes active and the old one, with every
-   sealed copy of it, is deleted.
+3. finish: in one transaction, whoever was given the old generation meanwhile receives the new
+   one too, the new generation becomes active and the old one, with every sealed copy of it,
+   is deleted. `key_replaced` tells the other apps (calendar links attested under `record`).
 
 A kill at any point leaves every field readable to the remaining members (before step 3 both
 generations open; step 3 is atomic), and running the rotation again continues where it was.
@@ -15,15 +19,21 @@ from collections.abc import Callable, Iterator
 
 from django.apps import apps
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
+from uphold.processes import scopes as scope_rules
 from uphold.processes.models import Process
 
 from . import primitives
 from .fields import encrypted_fields, generation_of, process_id_of
-from .keyring import Keyring, using
-from .models import ProcessInbox, Rotation, ScopeKey, SealedScopeKey
-from .services import _inbox_ad, _seal_scope_key
+from .keyring import Keyring, NoKey, using
+from .models import ProcessInbox, Rotation, ScopeKey, SealedScopeKey, UserKey
+from .services import _inbox_ad, attest_own_keys, is_attested, seal_scope_key
+
+# Sent inside `finish`'s transaction with process, scope, reader (opens the old generation)
+# and writer (writes with the new one): whatever is bound to the old key is moved here.
+key_replaced = Signal()
 
 BATCH = 50
 Progress = Callable[[str], None]
@@ -39,18 +49,33 @@ def start(ring: Keyring, process: Process, scopes: list[str], actor) -> Rotation
     running = Rotation.objects.filter(process=process, finished_at__isnull=True).first()
     if running:
         return running
+    attest_own_keys(ring.user_id, ring.private_key)
     for scope in scopes:
-        old_generation, _old = ring.scope_key(process.pk, scope)  # the rotator must hold it
-        holders = SealedScopeKey.objects.filter(
-            scope_key__process=process, scope_key__scope=scope, scope_key__active=True
-        ).values_list("user_id", flat=True)
+        old_generation, old_key = ring.scope_key(process.pk, scope)  # the rotator must hold it
         key = primitives.random_key()
         new = ScopeKey.objects.create(
             process=process, scope=scope, generation=old_generation + 1, active=False
         )
-        for user_id in holders:
-            _seal_scope_key(new, key, user_id)
+        _carry_over(process, scope, old_generation, old_key, new, key)
     return Rotation.objects.create(process=process, scopes=",".join(scopes), started_by=actor)
+
+
+def _carry_over(
+    process: Process, scope: str, old_generation: int, old_key: bytes, new: ScopeKey, key: bytes
+) -> None:
+    """Seals the new generation to each true holder of the old one who lacks it."""
+    allowed = scope_rules.holders(process.pk, scope)
+    has_new = set(new.sealed.values_list("user_id", flat=True))
+    rows = SealedScopeKey.objects.filter(
+        scope_key__process=process, scope_key__scope=scope, scope_key__generation=old_generation
+    ).select_related("scope_key")
+    public = dict(UserKey.objects.filter(user_id__in=allowed).values_list("user_id", "public_key"))
+    for row in rows:
+        membership = allowed.get(row.user_id)
+        if membership is None or row.user_id in has_new:
+            continue
+        if is_attested(old_key, row, bytes(public[row.user_id])):
+            seal_scope_key(new, key, membership)
 
 
 def _rows(process: Process, scope: str) -> Iterator[tuple]:
@@ -116,8 +141,21 @@ def finish(ring: Keyring, rotation: Rotation) -> None:
             writer, new_generation = _writing_ring(ring, process, scope)
             left = [row for row in _rows(process, scope) if generation_of(row[2]) != new_generation]
             _reseal(ring, writer, left)  # whatever was written meanwhile
+            new = ScopeKey.objects.get(process=process, scope=scope, generation=new_generation)
+            _g, new_key = writer.scope_key(process.pk, scope)
+            for old in ScopeKey.objects.filter(
+                process=process, scope=scope, generation__lt=new_generation
+            ):
+                try:
+                    _g, old_key = ring.scope_key(process.pk, scope, old.generation)
+                except NoKey:
+                    continue
+                _carry_over(process, scope, old.generation, old_key, new, new_key)
             if scope == "record":
                 _reseal_inbox(ring, writer, process, new_generation)
+            key_replaced.send(
+                sender=Rotation, process=process, scope=scope, reader=ring, writer=writer
+            )
             ScopeKey.objects.filter(process=process, scope=scope, active=True).update(active=False)
             ScopeKey.objects.filter(process=process, scope=scope, generation=new_generation).update(
                 active=True

@@ -91,16 +91,58 @@ def reseal_under_password(user, private_key: bytes, password: str) -> None:
     )
 
 
-def _seal_scope_key(scope_key: ScopeKey, key: bytes, user_id: int) -> None:
-    public = bytes(UserKey.objects.get(user_id=user_id).public_key)
+class NotAHolder(Exception):
+    """Refused: that person's role does not read the scope (or they are not a member)."""
+
+
+def _attestation(key: bytes, scope_key: ScopeKey, user_id: int, public: bytes) -> str:
+    message = primitives.scope_key_context(
+        scope_key.process_id, scope_key.scope, scope_key.generation
+    )
+    return primitives.key_mac(key, b"uphold-attest", message + f"{user_id}|".encode() + public)
+
+
+def is_attested(key: bytes, sealed: SealedScopeKey, public: bytes) -> bool:
+    """The row was made by a holder of `key`, for this user and this public key."""
+    expected = _attestation(key, sealed.scope_key, sealed.user_id, public)
+    return primitives.same_mac(sealed.attestation, expected)
+
+
+def seal_scope_key(scope_key: ScopeKey, key: bytes, membership: Membership) -> None:
+    """Every scope key given to a person goes through here, and only to a holder by role."""
+    if not scopes.may_hold(membership, scope_key.process_id, scope_key.scope):
+        raise NotAHolder(f"{membership.role} does not read {scope_key.scope}")
+    public = bytes(UserKey.objects.get(user_id=membership.user_id).public_key)
     context = primitives.scope_key_context(
         scope_key.process_id, scope_key.scope, scope_key.generation
     )
     SealedScopeKey.objects.update_or_create(
         scope_key=scope_key,
-        user_id=user_id,
-        defaults={"sealed": primitives.seal_to(public, context + key)},
+        user_id=membership.user_id,
+        defaults={
+            "sealed": primitives.seal_to(public, context + key),
+            "attestation": _attestation(key, scope_key, membership.user_id, public),
+        },
     )
+
+
+def attest_own_keys(user_id: int, private_key: bytes) -> None:
+    """Rows from before attestations existed: a row that opens with the user's own private key
+    was sealed by a holder, so the user may vouch for it (with the public key derived from the
+    private one, not the stored one)."""
+    ring = Keyring(user_id, private_key)
+    public = primitives.public_of(private_key)
+    for sealed in SealedScopeKey.objects.filter(user_id=user_id, attestation="").select_related(
+        "scope_key"
+    ):
+        scope_key = sealed.scope_key
+        try:
+            _g, key = ring.scope_key(scope_key.process_id, scope_key.scope, scope_key.generation)
+        except (NoKey, primitives.CryptoError):
+            continue
+        SealedScopeKey.objects.filter(pk=sealed.pk).update(
+            attestation=_attestation(key, scope_key, user_id, public)
+        )
 
 
 def fingerprint_of(user) -> str:
@@ -119,7 +161,7 @@ def create_process_keys(process: Process, founder: Membership, ring: Keyring) ->
         key = primitives.random_key()
         scope_key = ScopeKey.objects.create(process=process, scope=scope, generation=1)
         if scope in held:
-            _seal_scope_key(scope_key, key, founder.user_id)
+            seal_scope_key(scope_key, key, founder)
             ring.remember(process.pk, scope, 1, key)
     generation, record = ring.scope_key(process.pk, scopes.RECORD)
     public, private = primitives.new_key_pair()
@@ -162,10 +204,11 @@ def access_of(process: Process) -> list[Access]:
 
 @transaction.atomic
 def grant(ring: Keyring, membership: Membership, fingerprint: str) -> list[str]:
-    """Seals to the member every scope key they should hold that the granter holds.
+    """Seals to the member every scope key their role reads that the granter holds.
 
     `fingerprint` is what the granter checked with the person; a key swapped in the database
-    meanwhile does not match, and nothing is given. Returns the scopes still missing.
+    meanwhile does not match, and nothing is given. While a rotation runs, the new generation
+    is sealed too, so the member keeps access when it finishes. Returns the scopes still missing.
     """
     if fingerprint != fingerprint_of(membership.user):
         raise ValidationError(
@@ -174,15 +217,71 @@ def grant(ring: Keyring, membership: Membership, fingerprint: str) -> list[str]:
     still_missing = []
     for scope in scopes.scopes_of(membership):
         try:
-            generation, key = ring.scope_key(membership.process_id, scope)
+            generation, _key = ring.scope_key(membership.process_id, scope)
         except NoKey:
             still_missing.append(scope)
             continue
-        scope_key = ScopeKey.objects.get(
-            process_id=membership.process_id, scope=scope, generation=generation
-        )
-        _seal_scope_key(scope_key, key, membership.user_id)
+        for scope_key in ScopeKey.objects.filter(
+            process_id=membership.process_id, scope=scope, generation__gte=generation
+        ):
+            try:
+                _g, this = ring.scope_key(membership.process_id, scope, scope_key.generation)
+            except NoKey:
+                continue  # the rotation's end seals it to every holder of the older one
+            seal_scope_key(scope_key, this, membership)
     return still_missing
+
+
+@dataclass
+class Stray:
+    """A sealed key someone holds outside their role, or that no holder of the key made."""
+
+    scope: str
+    username: str
+    reason: str
+
+
+def stray_keys(process: Process, ring: Keyring | None = None) -> list[Stray]:
+    """Every key row that the role rule does not explain. Without a key, who holds what is
+    checked against the roles; with one, also that each row of the scopes `ring` opens was
+    made by a holder of that key for the member's public key as stored now."""
+    members = {m.user_id: m for m in process.memberships.all()}
+    rows = list(
+        SealedScopeKey.objects.filter(scope_key__process=process)
+        .select_related("scope_key", "user")
+        .order_by("scope_key__scope", "user__username", "scope_key__generation")
+    )
+    public = dict(
+        UserKey.objects.filter(user_id__in={r.user_id for r in rows}).values_list(
+            "user_id", "public_key"
+        )
+    )
+    found = []
+    for row in rows:
+        scope_key, membership = row.scope_key, members.get(row.user_id)
+        if membership is None:
+            reason = _("holds a key but is not a member")
+        elif not scopes.may_hold(membership, process.pk, scope_key.scope):
+            reason = _("holds a key that their role does not read")
+        elif (
+            ring is not None
+            and row.attestation  # empty: from before attestations; never used by a rotation
+            and not _made_by_holder(ring, row, public.get(row.user_id))
+        ):
+            reason = _("holds a key that no member gave them, or their key was replaced")
+        else:
+            continue
+        found.append(Stray(scope_key.scope, row.user.username, str(reason)))
+    return found
+
+
+def _made_by_holder(ring: Keyring, row: SealedScopeKey, public: bytes | None) -> bool:
+    scope_key = row.scope_key
+    try:
+        _g, key = ring.scope_key(scope_key.process_id, scope_key.scope, scope_key.generation)
+    except (NoKey, primitives.CryptoError):
+        return True  # not this verifier's to judge
+    return public is not None and is_attested(key, row, bytes(public))
 
 
 def revoke(membership: Membership) -> None:

@@ -32,3 +32,20 @@ def scopes_of(membership: "Membership") -> frozenset[str]:
     if membership.role == Role.SURVIVOR and membership.survivor_full_access:
         held.add(RECORD)
     return frozenset(held)
+
+
+def may_hold(membership: "Membership", process_id: int, scope: str) -> bool:
+    """The one rule for sealing anything of a scope to a person: a current member of that
+    process whose role reads the scope. A key row or a feed row is never evidence of it."""
+    return membership.process_id == process_id and scope in scopes_of(membership)
+
+
+def holders(process_id: int, scope: str) -> dict[int, "Membership"]:
+    """user id -> membership, for every current member who may hold the scope's key."""
+    from .models import Membership
+
+    return {
+        m.user_id: m
+        for m in Membership.objects.filter(process_id=process_id)
+        if may_hold(m, process_id, scope)
+    }

@@ -16,6 +16,7 @@ from uphold.web.pages import form_page
 
 from . import queries, services
 from .forms import InviteMemberForm, StartProcessForm
+from .keycheck import keys_outside_roles
 from .models import Membership
 from .permissions import INVITABLE, allowed
 
@@ -68,6 +69,7 @@ def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             "membership": membership,
             "process": membership.process,
             "access": crypto.access_of(membership.process),
+            "strays": keys_outside_roles(membership.process, keyring.current()),
             "unfinished_rotation": rotation.unfinished(membership.process),
             "can_invite": allowed(membership, "members.invite"),
             "can_see_audit": True,

@@ -5,6 +5,10 @@ what is in clear (the time, the process code, whether X is expected). A member m
 the place: then the link's secret is the key to a copy of each meeting's place, sealed to the
 feed's own key pair when a member plans the meeting (DESIGN.md, "Links that work without a
 login"). The meeting's own .ics, downloaded by a logged-in member, holds the place.
+
+A place is sealed to a feed only if the feed's member may hold the scope the place is written
+under (processes.scopes.may_hold) and the feed carries an attestation under the `record` key,
+so a feed row or public key inserted into the database receives nothing.
 """
 
 import hashlib
@@ -22,12 +26,14 @@ from icalendar import Calendar, Event
 from uphold.accounts.models import User
 from uphold.audit import services as audit
 from uphold.audit.models import Kind
-from uphold.crypto import primitives
-from uphold.crypto.keyring import NoKey
+from uphold.crypto import keyring, primitives
+from uphold.crypto.keyring import Keyring, NoKey
+from uphold.crypto.services import Stray
+from uphold.processes import scopes
 from uphold.processes.models import Membership, Process
 from uphold.processes.permissions import authorize
 
-from .models import CalendarFeed, FeedPlace, Meeting, Outcome
+from .models import CalendarFeed, FeedPlace, Meeting, Outcome, meeting_place_scope
 
 MEETING_LENGTH = timedelta(hours=2)
 
@@ -89,6 +95,7 @@ def create_feed(
     """A new feed link for this member; the secret is shown once and only its hash is kept."""
     membership = authorize(actor, "calendar.feed", process)
     token = secrets.token_urlsafe(32)
+    ring = keyring.current()
     with transaction.atomic():
         feed = CalendarFeed.objects.create(
             membership=membership, token_hash=hash_token(token), with_place=with_place
@@ -97,14 +104,44 @@ def create_feed(
             public, private = primitives.new_key_pair()
             feed.public_key = public
             feed.sealed_private = primitives.encrypt(_token_key(token), private, _context(feed))
-            feed.save(update_fields=["public_key", "sealed_private"])
+            generation, key = ring.scope_key(membership.process_id, scopes.RECORD)
+            feed.attestation = _attestation(key, feed, generation)
+            feed.attested_generation = generation
+            feed.save(
+                update_fields=["public_key", "sealed_private", "attestation", "attested_generation"]
+            )
             for meeting in Meeting.objects.filter(process=membership.process):
-                _seal_place(feed, meeting)
+                _seal_place(feed, meeting, ring)
         audit.record(actor, membership.process, Kind.CREATE, feed)
     return feed, token
 
 
-def _seal_place(feed: CalendarFeed, meeting: Meeting) -> None:
+def _attestation(key: bytes, feed: CalendarFeed, generation: int) -> str:
+    membership = feed.membership
+    message = f"calendar-feed|{membership.process_id}|{generation}|{feed.pk}|{membership.pk}|"
+    message += f"{membership.user_id}|"
+    return primitives.key_mac(key, b"uphold-feed", message.encode() + bytes(feed.public_key or b""))
+
+
+def _attested(feed: CalendarFeed, ring: Keyring) -> bool:
+    if not feed.public_key or feed.attested_generation is None:
+        return False
+    try:
+        _g, key = ring.scope_key(
+            feed.membership.process_id, scopes.RECORD, feed.attested_generation
+        )
+    except (NoKey, primitives.CryptoError):
+        return False
+    return primitives.same_mac(feed.attestation, _attestation(key, feed, feed.attested_generation))
+
+
+def _may_receive(feed: CalendarFeed, meeting: Meeting) -> bool:
+    return scopes.may_hold(feed.membership, meeting.process_id, meeting_place_scope(meeting))
+
+
+def _seal_place(feed: CalendarFeed, meeting: Meeting, ring: Keyring) -> None:
+    if not (_may_receive(feed, meeting) and _attested(feed, ring)):
+        return
     try:
         place = meeting.place
     except NoKey:
@@ -117,11 +154,60 @@ def _seal_place(feed: CalendarFeed, meeting: Meeting) -> None:
 
 
 def share_place(meeting: Meeting) -> None:
-    """Seals a meeting's place to every live feed of its process that asked for places."""
-    for feed in CalendarFeed.objects.filter(
+    """Seals a meeting's place to every live feed of its process that asked for places and
+    whose member may read it."""
+    ring = keyring.current()
+    for feed in CalendarFeed.objects.select_related("membership").filter(
         membership__process=meeting.process, with_place=True, revoked_at__isnull=True
     ):
-        _seal_place(feed, meeting)
+        _seal_place(feed, meeting, ring)
+
+
+def reattest_feeds(
+    sender, *, process: Process, scope: str, reader: Keyring, writer: Keyring, **kwargs
+) -> None:
+    """After the `record` key is replaced: genuine feeds are attested under the new key; a feed
+    whose attestation does not hold loses it (and receives nothing more)."""
+    if scope != scopes.RECORD:
+        return
+    generation, key = writer.scope_key(process.pk, scopes.RECORD)
+    for feed in CalendarFeed.objects.select_related("membership").filter(
+        membership__process=process, with_place=True, revoked_at__isnull=True
+    ):
+        attestation = _attestation(key, feed, generation) if _attested(feed, reader) else ""
+        CalendarFeed.objects.filter(pk=feed.pk).update(
+            attestation=attestation, attested_generation=generation if attestation else None
+        )
+
+
+def stray_feeds(process: Process, ring: Keyring | None = None) -> list[Stray]:
+    """Places held by a feed whose member may not read them, and (with a `record` key) feeds
+    that no holder of that key made."""
+    found = []
+    for place in FeedPlace.objects.filter(feed__membership__process=process).select_related(
+        "feed__membership__user", "meeting"
+    ):
+        if not _may_receive(place.feed, place.meeting):
+            found.append(
+                Stray(
+                    meeting_place_scope(place.meeting),
+                    place.feed.membership.user.username,
+                    _("has a calendar link holding a place their role does not read"),
+                )
+            )
+    if ring is not None and ring.holds(process.pk, scopes.RECORD):
+        for feed in CalendarFeed.objects.select_related("membership__user").filter(
+            membership__process=process, with_place=True, revoked_at__isnull=True
+        ):
+            if not _attested(feed, ring):
+                found.append(
+                    Stray(
+                        scopes.RECORD,
+                        feed.membership.user.username,
+                        _("has a calendar link that no member made, or its key was replaced"),
+                    )
+                )
+    return found
 
 
 def revoke_feed(actor: User, process: Process | str, feed_id: int) -> None:

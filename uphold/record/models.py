@@ -252,13 +252,20 @@ class SendState(models.TextChoices):
 
 
 class Confirmation(models.Model):
-    """The written confirmation of a meeting sent to X: exactly what, when, where, and its hash."""
+    """The written confirmation of a meeting sent to X: exactly what, when, where, and its hash.
+
+    While it is a draft its text is the group's (`draft_*`, in the record); only what was sent
+    is copied into X's scope, at the moment the mail server accepts it.
+    """
 
     meeting = models.OneToOneField(Meeting, on_delete=models.PROTECT, related_name="confirmation")
     process = models.ForeignKey("processes.Process", on_delete=models.CASCADE, related_name="+")
     to_address = EncryptedTextField(_("X's email address"), scope="respondent")
     subject = EncryptedTextField(_("subject"), scope="respondent")
     body = EncryptedTextField(_("text"), scope="respondent")
+    draft_to_address = EncryptedTextField(_("X's email address"), scope="record")
+    draft_subject = EncryptedTextField(_("subject"), scope="record")
+    draft_body = EncryptedTextField(_("text"), scope="record")
     state = models.CharField(max_length=8, choices=SendState.choices, default=SendState.DRAFT)
     prepared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -347,6 +354,11 @@ class CalendarFeed(models.Model):
     with_place = models.BooleanField(default=False)
     public_key = models.BinaryField(null=True, blank=True)
     sealed_private = models.BinaryField(null=True, blank=True)
+    # A MAC under the process's `record` key (of `attested_generation`) over the feed, its
+    # member and its public key: a feed row or public key written into the database by anyone
+    # without that key receives no place.
+    attestation = models.CharField(max_length=64, blank=True, default="")
+    attested_generation = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

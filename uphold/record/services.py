@@ -570,9 +570,9 @@ def prepare_confirmation(
             raise ValidationError(
                 _("This confirmation is being sent or was sent already. Nothing was changed.")
             )
-        if created or not confirmation.to_address:
-            confirmation.to_address = last_address(meeting.process)
-        confirmation.subject, confirmation.body = subject, body
+        if created or not confirmation.draft_to_address:
+            confirmation.draft_to_address = last_address(meeting.process)
+        confirmation.draft_subject, confirmation.draft_body = subject, body
         confirmation.prepared_by = actor
         confirmation.save()
         audit.record(actor, meeting.process, Kind.CREATE if created else Kind.CHANGE, confirmation)
@@ -650,12 +650,13 @@ def send_confirmation(
             raise ValidationError(
                 _("This confirmation is being sent or was sent already. Nothing was changed.")
             )
-        confirmation.to_address, confirmation.subject, confirmation.body = (
+        # What the member reviewed stays the group's until the mail server has it.
+        confirmation.draft_to_address, confirmation.draft_subject, confirmation.draft_body = (
             to_address,
             subject,
             body,
         )
-        confirmation.save(update_fields=["to_address", "subject", "body"])
+        confirmation.save(update_fields=["draft_to_address", "draft_subject", "draft_body"])
         audit.record(actor, confirmation.process, Kind.CHANGE, confirmation)
     try:
         with get_connection(fail_silently=False, timeout=30) as connection:
@@ -667,6 +668,19 @@ def send_confirmation(
         confirmation.refresh_from_db(fields=["state", "last_error", "attempts"])
         return confirmation
     with transaction.atomic():
+        # Sent: now, and only now, X's copy exists, and the draft is gone.
+        confirmation.to_address, confirmation.subject, confirmation.body = to_address, subject, body
+        confirmation.draft_to_address = confirmation.draft_subject = confirmation.draft_body = ""
+        confirmation.save(
+            update_fields=[
+                "to_address",
+                "subject",
+                "body",
+                "draft_to_address",
+                "draft_subject",
+                "draft_body",
+            ]
+        )
         Confirmation.objects.filter(pk=confirmation.pk).update(
             state=SendState.SENT,
             sent_by=actor,

@@ -355,9 +355,9 @@ def confirmation_view(
     form = ConfirmationForm(
         request.POST if request.method == "POST" else None,
         initial={
-            "to_address": confirmation.to_address,
-            "subject": confirmation.subject,
-            "body": confirmation.body,
+            "to_address": confirmation.draft_to_address or confirmation.to_address,
+            "subject": confirmation.draft_subject or confirmation.subject,
+            "body": confirmation.draft_body or confirmation.body,
         },
     )
     if request.method == "POST" and form.is_valid():

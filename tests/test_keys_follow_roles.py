@@ -1,0 +1,470 @@
+"""Keys follow roles, never rows: a database writer who inserts key rows, feed rows or public
+keys gets nothing sealed to X, and what the group drafts for X is not his until it is sent.
+
+Each attack is performed through the database as the issue describes it; then, with only the
+respondent's password and a copy of the database, every ciphertext is tried.
+"""
+
+import contextlib
+import random
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from uphold.accounts.models import User
+from uphold.accounts.services import (
+    accept_as_member,
+    acting_as,
+    complete_reset,
+    create_user,
+    issue_reset,
+    new_totp_key,
+    totp_code,
+)
+from uphold.crypto import primitives, rotation
+from uphold.crypto import services as crypto
+from uphold.crypto.fields import process_id_of
+from uphold.crypto.keyring import Keyring, NoKey, using
+from uphold.crypto.models import ScopeKey, SealedScopeKey, UserKey
+from uphold.processes import scopes
+from uphold.processes.keycheck import keys_outside_roles
+from uphold.processes.models import Membership, Process
+from uphold.processes.services import (
+    grant_access,
+    invite_member,
+    remove_member,
+    rotate_keys,
+)
+from uphold.record import calendar
+from uphold.record import services as record
+from uphold.record.models import CalendarFeed, Confirmation, FeedPlace, meeting_place_scope
+
+from .crypto_tools import every_ciphertext
+
+X_MAY_READ = {scopes.SHARED, scopes.RESPONDENT}
+
+
+def ring_of(user: User, password: str) -> Keyring:
+    return Keyring(user.pk, crypto.unlock(user, password))
+
+
+def scopes_opened(private_key: bytes, user_id: int, process_id: int, extra_private=()) -> set:
+    """With one private key (and any the attacker made himself) and a copy of the database:
+    the scopes of every key row, field and feed place that opens."""
+    ring = Keyring(user_id, private_key)
+    opened = set()
+    for row in SealedScopeKey.objects.filter(scope_key__process_id=process_id).select_related(
+        "scope_key"
+    ):
+        for key in (private_key, *extra_private):
+            try:
+                primitives.open_sealed(key, bytes(row.sealed))
+            except primitives.CryptoError:
+                continue
+            opened.add(row.scope_key.scope)
+    for _model, field, instance, raw in every_ciphertext():
+        if process_id_of(instance) != process_id:
+            continue
+        try:
+            field.open(instance, raw, ring)
+        except (NoKey, primitives.CryptoError):
+            continue
+        opened.add(field.scope_for(instance))
+    for place in FeedPlace.objects.filter(feed__membership__process_id=process_id):
+        for key in extra_private:
+            try:
+                primitives.open_sealed(key, bytes(place.sealed))
+            except primitives.CryptoError:
+                continue
+            opened.add(f"feed:{meeting_place_scope(place.meeting)}")
+    return opened
+
+
+def respondent_opens(people, accounts, extra_private=()) -> set:
+    user = people["respondent"]
+    private = crypto.unlock(user, accounts["respondent"]["password"])
+    kestrel = Process.objects.get(code="kestrel")
+    return scopes_opened(private, user.pk, kestrel.pk, extra_private)
+
+
+def verify_output(user: str | None = None, password: str | None = None, monkeypatch=None):
+    out, err = StringIO(), StringIO()
+    if password:
+        monkeypatch.setenv("UPHOLD_PASSWORD", password)
+    args = ["--user", user] if user else []
+    try:
+        call_command("verify", *args, stdout=out, stderr=err)
+        failed = False
+    except CommandError:
+        failed = True
+    return failed, err.getvalue()
+
+
+def insert_junk_rows(user: User, process: Process, names=("record", "survivor", "community")):
+    """Rows a database writer can add without any key material."""
+    for scope in names:
+        scope_key = ScopeKey.objects.get(process=process, scope=scope, active=True)
+        SealedScopeKey.objects.get_or_create(
+            scope_key=scope_key,
+            user=user,
+            defaults={"sealed": b"junk" * 20, "attestation": "ab" * 32},
+        )
+
+
+# 1. Rotation seals to whoever has a row
+
+
+def test_rotation_seals_nothing_to_junk_key_rows_of_the_respondent(
+    people, accounts, client_for, monkeypatch
+):
+    kestrel = Process.objects.get(code="kestrel")
+    insert_junk_rows(people["respondent"], kestrel)
+    failed, err = verify_output()
+    assert failed
+    for scope in ("record", "survivor", "community"):
+        assert f"kestrel: {scope} key: respondent" in err
+    page = client_for("support").get(reverse("members", args=["kestrel"])).content.decode()
+    assert "Keys held outside their role" in page and "respondent (record key)" in page
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        rotate_keys(people["support"], "kestrel")
+    assert respondent_opens(people, accounts) == X_MAY_READ
+    assert verify_output()[0] is False
+
+
+def test_rotation_seals_nothing_to_a_respondent_whose_role_was_changed_in_the_database(
+    people, accounts, monkeypatch
+):
+    kestrel = Process.objects.get(code="kestrel")
+    insert_junk_rows(people["respondent"], kestrel, names=("record", "survivor", "community"))
+    Membership.objects.filter(user=people["respondent"]).update(role="contact")
+    # The role check alone is fooled, the attestation is not: only a key holder makes one.
+    failed, err = verify_output("support", accounts["support"]["password"], monkeypatch)
+    assert failed and "record key: respondent holds a key that no member gave them" in err
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        rotate_keys(people["support"], "kestrel")
+    assert respondent_opens(people, accounts) <= X_MAY_READ
+
+
+def test_rotation_seals_nothing_to_a_public_key_swapped_in_the_database(
+    people, accounts, monkeypatch
+):
+    attacker_public, attacker_private = primitives.new_key_pair()
+    UserKey.objects.filter(user=people["contact"]).update(public_key=attacker_public)
+    failed, err = verify_output("support", accounts["support"]["password"], monkeypatch)
+    assert failed and "contact holds a key that no member gave them, or their key was" in err
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        rotate_keys(people["support"], "kestrel")
+    kestrel = Process.objects.get(code="kestrel")
+    assert scopes_opened(attacker_private, people["contact"].pk, kestrel.pk) == set()
+    # The contact member now shows as waiting for keys, and the fingerprint shown is the
+    # attacker's: checking it with the person by phone is what catches it.
+    waiting = {a.membership.user.username for a in crypto.access_of(kestrel) if a.missing}
+    assert "contact" in waiting
+
+
+# 2. Calendar places sealed to whoever has a feed row
+
+
+def _plan(contact, *, x_expected: bool, place: str):
+    return record.plan_meeting(
+        contact,
+        "kestrel",
+        planned_at=timezone.now() + timedelta(days=20),
+        place=place,
+        attendees=[contact],
+        x_expected=x_expected,
+    )
+
+
+def test_a_feed_row_forged_on_the_respondent_receives_no_group_place(
+    people, accounts, as_member, monkeypatch
+):
+    public, private = primitives.new_key_pair()
+    respondent = Membership.objects.get(user=people["respondent"], process__code="kestrel")
+    forged = CalendarFeed.objects.create(
+        membership=respondent,
+        token_hash="f" * 64,
+        with_place=True,
+        public_key=public,
+        attestation="00" * 32,
+        attested_generation=1,
+    )
+    with as_member("contact") as contact:
+        _plan(contact, x_expected=False, place="the group's own room")
+        _plan(contact, x_expected=True, place="the café he knows")
+    assert not FeedPlace.objects.filter(feed=forged).exists()
+    assert respondent_opens(people, accounts, extra_private=[private]) == X_MAY_READ
+    failed, err = verify_output("contact", accounts["contact"]["password"], monkeypatch)
+    assert failed and "record key: respondent has a calendar link that no member made" in err
+
+
+def test_a_place_the_member_may_not_read_is_named_by_verify(people, as_member):
+    with as_member("contact") as contact:
+        feed, _token = calendar.create_feed(contact, "kestrel", with_place=True)
+        meeting = _plan(contact, x_expected=False, place="the group's own room")
+    assert FeedPlace.objects.filter(feed=feed, meeting=meeting).exists()
+    respondent = Membership.objects.get(user=people["respondent"], process__code="kestrel")
+    CalendarFeed.objects.filter(pk=feed.pk).update(membership=respondent)  # moved to X
+    failed, err = verify_output()
+    assert failed and "record key: respondent has a calendar link holding a place" in err
+
+
+def test_a_feed_whose_public_key_was_swapped_receives_nothing_more(people, as_member):
+    with as_member("contact") as contact:
+        feed, token = calendar.create_feed(contact, "kestrel", with_place=True)
+        first = _plan(contact, x_expected=False, place="room one")
+    assert b"room one" in calendar.feed_calendar(token)
+    public, _private = primitives.new_key_pair()
+    CalendarFeed.objects.filter(pk=feed.pk).update(public_key=public)
+    with as_member("contact") as contact:
+        second = _plan(contact, x_expected=False, place="room two")
+    assert not FeedPlace.objects.filter(feed=feed, meeting=second).exists()
+    assert FeedPlace.objects.filter(feed=feed, meeting=first).exists()  # sealed before
+
+
+def test_a_genuine_feed_keeps_receiving_places_after_the_keys_are_replaced(
+    people, accounts, as_member
+):
+    with as_member("contact") as contact:
+        _feed, token = calendar.create_feed(contact, "kestrel", with_place=True)
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        rotate_keys(people["support"], "kestrel")
+    with as_member("contact") as contact:
+        _plan(contact, x_expected=False, place="after the rotation")
+    assert b"after the rotation" in calendar.feed_calendar(token)
+
+
+# 3. Group content copied into X's scope before it is sent
+
+
+def _held_meeting(contact):
+    meeting = record.plan_meeting(
+        contact,
+        "kestrel",
+        planned_at=timezone.now() - timedelta(hours=3),
+        place="the café",
+        attendees=[contact],
+    )
+    record.record_outcome(
+        contact, "kestrel", meeting.pk, outcome="held", minutes="GROUP-ONLY minutes", steps=[]
+    )
+    return meeting
+
+
+def _confirmation_scopes_x_opens(people, accounts) -> set[str]:
+    private = crypto.unlock(people["respondent"], accounts["respondent"]["password"])
+    ring = Keyring(people["respondent"].pk, private)
+    texts = set()
+    for confirmation in Confirmation.objects.all():
+        for name in (
+            "to_address",
+            "subject",
+            "body",
+            "draft_to_address",
+            "draft_subject",
+            "draft_body",
+        ):
+            raw = confirmation.__dict__.get(name)
+            if raw is None:
+                continue
+            field = Confirmation._meta.get_field(name)
+            with contextlib.suppress(NoKey, primitives.CryptoError):
+                texts.add(field.open(confirmation, raw, ring))
+    return texts
+
+
+def test_an_abandoned_confirmation_draft_never_reaches_xs_scope(
+    people, accounts, as_member, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: it fails
+    with as_member("contact") as contact:
+        meeting = _held_meeting(contact)
+        draft = record.prepare_confirmation(contact, "kestrel", meeting.pk, "en")
+        failed = record.send_confirmation(
+            contact,
+            "kestrel",
+            draft.pk,
+            to_address="x@example.org",
+            subject="An EARLIER text",
+            body="GROUP-ONLY minutes and an EARLIER text",
+        )
+    assert failed.state == "failed"
+    assert not any(
+        "GROUP-ONLY" in t or "EARLIER" in t for t in _confirmation_scopes_x_opens(people, accounts)
+    )
+    assert respondent_opens(people, accounts) <= X_MAY_READ
+
+
+def test_only_what_was_sent_is_copied_into_xs_scope(people, accounts, as_member, smtp_server):
+    with as_member("contact") as contact:
+        meeting = _held_meeting(contact)
+        draft = record.prepare_confirmation(contact, "kestrel", meeting.pk, "en")
+        record.send_confirmation(
+            contact,
+            "kestrel",
+            draft.pk,
+            to_address="x@example.org",
+            subject="What we agreed",
+            body="The text he received",
+        )
+    stored = Confirmation.objects.get(pk=draft.pk)
+    assert stored.state == "sent"
+    assert stored.__dict__["draft_body"] is None and stored.__dict__["draft_subject"] is None
+    opened = _confirmation_scopes_x_opens(people, accounts)
+    assert {"x@example.org", "What we agreed", "The text he received"} <= opened
+    assert not any("GROUP-ONLY" in t for t in opened if "received" not in t)
+
+
+# Property: random sequences of invite, grant, remove, reset, rotate (killed and resumed) and
+# feeds, across all roles; after each step every password opens exactly its role's scopes.
+
+
+class Killed(Exception):
+    pass
+
+
+def _kill_rotation_midway(support, ring, rng: random.Random, monkeypatch) -> None:
+    """Starts a rotation and stops it at a random point, as a SIGKILL would."""
+    process = Process.objects.get(code="kestrel")
+    held = [s for s in scopes.READERS if ring.holds(process.pk, s)]
+    point = rng.choice(["after start", "during move", "during finish"])
+    run = rotation.start(ring, process, held, support)
+    if point == "after start":
+        return
+    real_reseal = rotation._reseal
+    calls = {"n": 0}
+    budget = rng.randint(0, 3)
+
+    def reseal(*args, **kwargs):
+        if calls["n"] >= budget:
+            raise Killed
+        calls["n"] += 1
+        return real_reseal(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rotation, "_reseal", reseal)
+        try:
+            rotation.move(ring, run)
+            if point == "during finish":
+                rotation.finish(ring, run)
+        except Killed:
+            pass
+
+
+def _expected(membership: Membership, granted: bool) -> set[str]:
+    return set(scopes.scopes_of(membership)) if granted else set()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_password_opens_exactly_its_roles_scopes_after_any_sequence(
+    seed, people, accounts, monkeypatch
+):
+    rng = random.Random(seed)
+    kestrel = Process.objects.get(code="kestrel")
+    support = people["support"]
+    passwords = {
+        u: accounts[r]["password"]
+        for r, u in (
+            (r, people[r].username)
+            for r in ("support", "contact", "survivor", "community", "respondent")
+        )
+    }
+    granted = dict.fromkeys(passwords, True)
+    admin = people["admin"]
+    attacker_keys = []
+    n = 0
+
+    def support_ring():
+        return ring_of(support, passwords["support"])
+
+    # Each sequence starts with a grant made while a rotation is interrupted, then goes random.
+    actions = ["invite", "kill", "grant", "feed"] + [
+        rng.choice(["invite", "grant", "remove", "reset", "rotate", "kill", "feed", "forge"])
+        for _ in range(8)
+    ]
+    for action in actions:
+        members = {m.user.username: m for m in kestrel.memberships.select_related("user")}
+        others = [name for name in members if name != "support"]
+        with using(support_ring()):
+            if action == "invite":
+                role = rng.choice(["support", "contact", "survivor", "community", "respondent"])
+                _inv, token = invite_member(support, "kestrel", role)
+                n += 1
+                name, password = f"new{seed}x{n}", f"a long passphrase {n}"
+                user = create_user(name, password).user
+                accept_as_member(acting_as(user), token)
+                passwords[name], granted[name] = password, False
+            elif action == "grant":
+                waiting = [name for name in others if not granted[name]]
+                if waiting:
+                    name = rng.choice(waiting)
+                    target = members[name]
+                    grant_access(support, "kestrel", target.pk, crypto.fingerprint_of(target.user))
+                    granted[name] = True
+            elif action == "remove" and others:
+                name = rng.choice(others)
+                remove_member(support, "kestrel", members[name].pk)
+                granted[name] = False
+            elif action == "reset" and others:
+                name = rng.choice(others)
+                token = issue_reset(admin, members[name].user)
+                key = new_totp_key()
+                passwords[name] = f"a reset passphrase {name}"
+                complete_reset(token, password=passwords[name], totp_key=key, code=totp_code(key))
+                granted[name] = False
+            elif action == "rotate":
+                rotate_keys(support, "kestrel")
+            elif action == "kill":
+                _kill_rotation_midway(support, support_ring(), rng, monkeypatch)
+            elif action == "feed":
+                readers = [
+                    m
+                    for m in members.values()
+                    if scopes.RECORD in scopes.scopes_of(m) and granted[m.user.username]
+                ]
+                feed_owner = rng.choice(readers or [members["support"]])
+                with using(ring_of(feed_owner.user, passwords[feed_owner.user.username])):
+                    calendar.create_feed(acting_as(feed_owner.user), "kestrel", with_place=True)
+                    if feed_owner.role == "contact":
+                        _plan(
+                            acting_as(feed_owner.user),
+                            x_expected=rng.random() < 0.5,
+                            place="a place",
+                        )
+            elif action == "forge":
+                victim = members[rng.choice([*others, "support"])]
+                public, private = primitives.new_key_pair()
+                attacker_keys.append(private)
+                CalendarFeed.objects.create(
+                    membership=victim,
+                    token_hash=f"{seed}-{n}-{rng.random()}"[:64],
+                    with_place=True,
+                    public_key=public,
+                    attestation="",
+                    attested_generation=1,
+                )
+                insert_junk_rows(victim.user, kestrel, names=[rng.choice(list(scopes.READERS))])
+                n += 1
+        for membership in kestrel.memberships.select_related("user"):
+            name = membership.user.username
+            private = crypto.unlock(membership.user, passwords[name])
+            opened = scopes_opened(private, membership.user_id, kestrel.pk)
+            assert opened == _expected(membership, granted[name]), (seed, action, name)
+        # The keys the attacker made for forged feeds open no place and no key.
+        for private in attacker_keys:
+            assert scopes_opened(private, None, kestrel.pk, [private]) == set()
+    # Whatever the sequence, an interrupted rotation resumes and nobody loses their scopes.
+    with using(support_ring()):
+        rotate_keys(support, "kestrel")
+    for membership in kestrel.memberships.select_related("user"):
+        name = membership.user.username
+        private = crypto.unlock(membership.user, passwords[name])
+        assert scopes_opened(private, membership.user_id, kestrel.pk) == _expected(
+            membership, granted[name]
+        )
+    assert keys_outside_roles(kestrel) == []
