@@ -468,3 +468,13 @@ def test_every_password_opens_exactly_its_roles_scopes_after_any_sequence(
             membership, granted[name]
         )
     assert keys_outside_roles(kestrel) == []
+
+
+def test_a_junk_key_row_does_not_make_a_new_member_look_complete(people, accounts, client_for):
+    _inv, token = invite_member(people["support"], "kestrel", "contact")
+    newcomer = create_user("glasgow", "a long passphrase here").user
+    accept_as_member(acting_as(newcomer), token)
+    insert_junk_rows(newcomer, Process.objects.get(code="kestrel"), names=list(scopes.READERS))
+    page = client_for("support").get(reverse("members", args=["kestrel"])).content.decode()
+    assert "Give glasgow access" in page
+    assert "glasgow (record key): holds a key that no member gave them" in page

@@ -174,19 +174,31 @@ def create_process_keys(process: Process, founder: Membership, ring: Keyring) ->
 
 
 @dataclass
+class Stray:
+    """A sealed key someone holds outside their role, or that no holder of the key made."""
+
+    scope: str
+    username: str
+    reason: str
+
+
+@dataclass
 class Access:
     membership: Membership
     missing: list[str]
     fingerprint: str
 
 
-def access_of(process: Process) -> list[Access]:
-    """Each member with the scopes their role reads but for which they hold no key yet."""
+def access_of(process: Process, strays: list[Stray] = ()) -> list[Access]:
+    """Each member with the scopes their role reads but for which they hold no key yet. A key
+    row among `strays` (see stray_keys) does not count as held."""
     held: dict[int, set[str]] = {}
-    for user_id, scope in SealedScopeKey.objects.filter(
+    doubtful = {(stray.username, stray.scope) for stray in strays}
+    for user_id, username, scope in SealedScopeKey.objects.filter(
         scope_key__process=process, scope_key__active=True
-    ).values_list("user_id", "scope_key__scope"):
-        held.setdefault(user_id, set()).add(scope)
+    ).values_list("user_id", "user__username", "scope_key__scope"):
+        if (username, scope) not in doubtful:
+            held.setdefault(user_id, set()).add(scope)
     public = dict(
         UserKey.objects.filter(user__memberships__process=process).values_list(
             "user_id", "public_key"
@@ -230,15 +242,6 @@ def grant(ring: Keyring, membership: Membership, fingerprint: str) -> list[str]:
                 continue  # the rotation's end seals it to every holder of the older one
             seal_scope_key(scope_key, this, membership)
     return still_missing
-
-
-@dataclass
-class Stray:
-    """A sealed key someone holds outside their role, or that no holder of the key made."""
-
-    scope: str
-    username: str
-    reason: str
 
 
 def stray_keys(process: Process, ring: Keyring | None = None) -> list[Stray]:

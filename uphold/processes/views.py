@@ -62,14 +62,15 @@ def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
 @process_view("members.view")
 @require_GET
 def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    strays = keys_outside_roles(membership.process, keyring.current())
     return render(
         request,
         "processes/members.html",
         {
             "membership": membership,
             "process": membership.process,
-            "access": crypto.access_of(membership.process),
-            "strays": keys_outside_roles(membership.process, keyring.current()),
+            "access": crypto.access_of(membership.process, strays),
+            "strays": strays,
             "unfinished_rotation": rotation.unfinished(membership.process),
             "can_invite": allowed(membership, "members.invite"),
             "can_see_audit": True,
