@@ -70,6 +70,28 @@ def test_createuser_and_acting_as_a_member(tmp_path):
     assert wrong.returncode != 0 and "wrong" in wrong.stderr
 
 
+def test_a_member_command_refuses_absurd_argon2_parameters_with_a_clear_error(tmp_path):
+    uphold("migrate", data=tmp_path)
+    uphold("createuser", "robin", data=tmp_path, UPHOLD_PASSWORD="a long passphrase 1")
+    code = (
+        "import django; django.setup(); from uphold.crypto.models import UserKey; "
+        "UserKey.objects.filter(user__username='robin').update(kdf_memlimit=2**40)"
+    )
+    env = os.environ | {"UPHOLD_MODE": "test", "UPHOLD_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env=env | {"DJANGO_SETTINGS_MODULE": "uphold.settings"},
+        check=True,
+    )
+    result = uphold(
+        "processes", "--user", "robin", data=tmp_path, UPHOLD_PASSWORD="a long passphrase 1"
+    )
+    assert result.returncode != 0
+    assert "outside the safe range" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_createuser_refuses_a_weak_password(tmp_path):
     uphold("migrate", data=tmp_path)
     result = uphold("createuser", "robin", data=tmp_path, UPHOLD_PASSWORD="short")

@@ -14,7 +14,7 @@ from uphold.crypto.models import ProcessInbox, SealedScopeKey, UserKey
 from uphold.processes import scopes
 from uphold.processes.models import Membership, Process
 
-from .conftest import MARK
+from .conftest import MARK, password_change
 from .crypto_tools import encrypted_field_labels, every_ciphertext, open_everything
 
 
@@ -53,18 +53,40 @@ def test_production_derives_keys_with_at_least_64_mib(settings):
     assert primitives.kdf_params().memlimit >= 64 * 1024 * 1024
 
 
+@pytest.mark.parametrize(
+    ("opslimit", "memlimit"),
+    [(3, 2**40), (2**31 - 1, 64 * 1024 * 1024), (4, 8192), (3, 64 * 1024 * 1024 + 1), (0, 8192)],
+)
+def test_stored_argon2_parameters_beyond_the_servers_own_are_refused_before_deriving(
+    people, accounts, monkeypatch, opslimit, memlimit
+):
+    UserKey.objects.filter(user=people["contact"]).update(
+        kdf_opslimit=opslimit, kdf_memlimit=memlimit
+    )
+
+    def derive(*args, **kwargs):
+        raise AssertionError("a key was derived with parameters out of bounds")
+
+    monkeypatch.setattr(primitives.argon2id, "kdf", derive)
+    with pytest.raises(primitives.UnsafeKdfParams):
+        services.unlock(people["contact"], accounts["contact"]["password"])
+
+
+def test_keys_sealed_under_either_argon2_profile_open_under_the_other(db, settings):
+    from uphold.accounts.services import create_user
+
+    for made, opened in (("production", "test"), ("test", "production")):
+        settings.UPHOLD_ARGON2_PROFILE = made
+        account = create_user(f"wren-{made}", "a long passphrase here")
+        settings.UPHOLD_ARGON2_PROFILE = opened
+        assert len(services.unlock(account.user, "a long passphrase here")) == 32
+
+
 def test_a_password_change_reseals_the_same_key(client_for, people, accounts):
     before = services.unlock(people["contact"], accounts["contact"]["password"])
     client = client_for("contact")
     new = "another long passphrase"
-    response = client.post(
-        reverse("password"),
-        {
-            "old_password": accounts["contact"]["password"],
-            "new_password1": new,
-            "new_password2": new,
-        },
-    )
+    response = client.post(reverse("password"), password_change(accounts["contact"], new))
     assert response.status_code == 302
     assert services.unlock(people["contact"], new) == before
     with pytest.raises(primitives.CryptoError):

@@ -14,7 +14,7 @@ from uphold.accounts.services import invite_account, totp_code
 from uphold.processes.models import Membership
 from uphold.processes.services import invite_member
 
-from .conftest import database_state
+from .conftest import MARK, database_state
 
 
 def enrolment_of(page: str) -> tuple[str, str]:
@@ -111,6 +111,56 @@ def test_an_expired_link_says_so_and_changes_nothing(people):
 def test_error_messages_come_in_german(db):
     response = Client(headers={"accept-language": "de"}).get(reverse("invite", args=["nope"]))
     assert "Dieser Einladungslink ist nicht gültig" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "invited_as"),
+    [
+        ("en", "You are invited to the process kestrel as: community group."),
+        ("de", "Du bist zum Prozess kestrel eingeladen als: Community-Gruppe."),
+    ],
+)
+def test_the_invitation_page_names_the_role_the_person_joins_as(people, language, invited_as):
+    _invitation, token = invite_member(people["contact"], "kestrel", "community")
+    before = database_state()
+    page = Client(headers={"accept-language": language}).get(reverse("invite", args=[token]))
+    assert page.status_code == 200
+    assert invited_as in page.content.decode()
+    assert database_state() == before
+
+
+@pytest.mark.parametrize(
+    ("language", "invited_as"),
+    [
+        ("en", "You are invited as: contact group."),
+        ("de", "Du bist eingeladen als: Kontaktgruppe."),
+    ],
+)
+def test_a_member_joining_by_link_sees_the_role_they_join_as(
+    people, client_for, language, invited_as
+):
+    _invitation, token = invite_member(people["outsider"], "heron", "contact")
+    client = client_for("contact", headers={"accept-language": language})
+    page = client.get(reverse("invite", args=[token]))
+    assert page.status_code == 200
+    assert invited_as in page.content.decode()
+
+
+def test_an_account_invitation_names_the_site_admin_role(people):
+    _invitation, token = invite_account(people["admin"], site_admin=True)
+    page = Client().get(reverse("invite", args=[token])).content.decode()
+    assert "You are invited to have an account as: site admin." in page
+
+
+def test_the_invitation_page_shows_nothing_encrypted_even_to_a_member_with_the_keys(
+    people, client_for
+):
+    """It is seen without keys: never the process's own (encrypted) words for the role."""
+    _invitation, token = invite_member(people["support"], "kestrel", "respondent")
+    for client in (Client(), client_for("support")):
+        page = client.get(reverse("invite", args=[token])).content.decode()
+        assert "person who did harm" in page
+        assert MARK not in page
 
 
 def test_only_the_token_hash_is_stored(people):

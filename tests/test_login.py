@@ -1,13 +1,18 @@
 """Logging in needs password and code together; ten failures lock that account only."""
 
+import time
+
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from uphold.accounts.services import set_active
+from uphold.accounts.models import User
+from uphold.accounts.services import REAUTH_AT, set_active, unlock
+from uphold.crypto.models import UserKey
 
-from .conftest import code_for, database_state, log_in
+from .conftest import code_for, database_state, log_in, password_change
 
 
 def post_login(client: Client, account: dict, *, password=None, code=None):
@@ -116,16 +121,126 @@ def test_a_disabled_account_loses_its_sessions(accounts, people, client_for):
 def test_a_password_change_ends_every_other_session(accounts, people, client_for):
     here, elsewhere = client_for("contact"), client_for("contact")
     response = here.post(
-        reverse("password"),
-        {
-            "old_password": accounts["contact"]["password"],
-            "new_password1": "a long new passphrase 42",
-            "new_password2": "a long new passphrase 42",
-        },
+        reverse("password"), password_change(accounts["contact"], "a long new passphrase 42")
     )
     assert response.status_code == 302
     assert logged_in(here)
     assert not logged_in(elsewhere)
+
+
+def lock_out(account: dict) -> None:
+    for _ in range(10):
+        post_login(Client(), account, password="wrong")
+
+
+def failures_of(account: dict) -> int:
+    attempt = AccessAttempt.objects.filter(username=account["username"]).first()
+    return attempt.failures_since_start if attempt else 0
+
+
+WRONG = {"en": "That password or code is wrong.", "de": "Passwort oder Code ist falsch."}
+LOCKED = {"en": "This account is locked for now", "de": "Dieses Konto ist vorerst blockiert"}
+
+
+def test_a_wrong_current_password_on_the_password_page_counts_toward_the_lock(
+    accounts, people, client_for
+):
+    contact = accounts["contact"]
+    clients = {lang: client_for("contact", HTTP_ACCEPT_LANGUAGE=lang) for lang in WRONG}
+    before = database_state(ignoring=("axes",))
+    for n, lang in enumerate(WRONG, start=1):
+        form = password_change(contact, "a long new passphrase 42", current_password="wrong")
+        response = clients[lang].post(reverse("password"), form)
+        assert response.status_code == 400
+        assert WRONG[lang] in response.content.decode()
+        assert failures_of(contact) == n
+    assert database_state(ignoring=("axes",)) == before
+    for _ in range(7):
+        clients["en"].post(reverse("password"), form)
+    tenth = clients["en"].post(reverse("password"), form)
+    assert tenth.status_code == 429
+    assert post_login(Client(), contact).status_code == 429
+    assert User.objects.get(pk=people["contact"].pk).check_password(contact["password"])
+
+
+def test_changing_the_password_needs_the_authenticator_code(accounts, people, client_for):
+    contact = accounts["contact"]
+    wrong_code = f"{(int(code_for(contact)) + 1) % 1_000_000:06d}"
+    for lang in WRONG:
+        client = client_for("contact", HTTP_ACCEPT_LANGUAGE=lang)
+        before = database_state(ignoring=("axes", "otp_totp"))
+        form = password_change(contact, "a long new passphrase 42", code=wrong_code)
+        response = client.post(reverse("password"), form)
+        assert response.status_code == 400
+        assert WRONG[lang] in response.content.decode()
+        assert failures_of(contact) == 1  # each client_for logs in, which clears the count
+        assert client.post(reverse("password"), form | {"code": ""}).status_code == 400
+        assert database_state(ignoring=("axes", "otp_totp")) == before
+    assert User.objects.get(pk=people["contact"].pk).check_password(contact["password"])
+
+
+def test_a_locked_account_cannot_change_its_password(accounts, people, client_for):
+    contact = accounts["contact"]
+    clients = {lang: client_for("contact", HTTP_ACCEPT_LANGUAGE=lang) for lang in LOCKED}
+    lock_out(contact)
+    for lang in LOCKED:
+        form = password_change(contact, "a long new passphrase 42")
+        before = database_state()
+        response = clients[lang].post(reverse("password"), form)
+        assert response.status_code == 429
+        assert LOCKED[lang] in response.content.decode()
+        assert database_state() == before
+    assert User.objects.get(pk=people["contact"].pk).check_password(contact["password"])
+    # The same form goes through once the site admin has unlocked the account.
+    unlock(people["admin"], people["contact"])
+    assert clients["en"].post(reverse("password"), form).status_code == 302
+
+
+def test_the_confirm_page_refuses_a_locked_account_even_with_the_right_password_and_code(
+    accounts, people, client_for
+):
+    contact = accounts["contact"]
+    clients = {lang: client_for("contact", HTTP_ACCEPT_LANGUAGE=lang) for lang in LOCKED}
+    lock_out(contact)
+    form = {"password": contact["password"], "code": code_for(contact)}
+    for lang in LOCKED:
+        confirmed_at = clients[lang].session[REAUTH_AT]
+        before = database_state()
+        response = clients[lang].post(reverse("reauth"), form)
+        assert response.status_code == 429
+        assert LOCKED[lang] in response.content.decode()
+        assert database_state() == before
+        assert clients[lang].session[REAUTH_AT] == confirmed_at
+    unlock(people["admin"], people["contact"])
+    assert clients["en"].post(reverse("reauth"), form).status_code == 302
+
+
+def test_absurd_argon2_parameters_in_the_database_refuse_the_login_without_deriving(
+    accounts, people, monkeypatch
+):
+    """A database writer must not make one login allocate a terabyte."""
+    UserKey.objects.filter(user=people["contact"]).update(kdf_memlimit=2**40)
+
+    def derive(*args, **kwargs):
+        raise AssertionError("a key was derived with parameters out of bounds")
+
+    monkeypatch.setattr("uphold.crypto.primitives.argon2id.kdf", derive)
+    messages = {"en": "outside the safe range", "de": "außerhalb des sicheren Bereichs"}
+    device = TOTPDevice.objects.filter(user=people["contact"])
+    for lang, message in messages.items():
+        device.update(last_t=-1)
+        unspent = device.values("last_t", "last_used_at").get()
+        before = database_state()
+        client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+        started = time.monotonic()
+        response = post_login(client, accounts["contact"])
+        assert time.monotonic() - started < 10
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert not logged_in(client)
+        # Only the code is spent; no failure counts toward the lock, no login is recorded.
+        device.update(**unspent)
+        assert database_state() == before
 
 
 def test_the_session_ends_after_the_absolute_limit(people, settings):

@@ -1,12 +1,14 @@
 """Processes and memberships: who may start, invite and remove, decided in the domain."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
-from uphold.processes import scopes
+from uphold.processes import codenames, scopes
 from uphold.processes.models import Membership, Process
 from uphold.processes.permissions import PROCESS_ACTIONS, Reads, authorize
 from uphold.processes.services import invite_member, remove_member, start_process
@@ -73,7 +75,6 @@ def test_starting_a_process_makes_the_starter_a_member(people):
 
 
 START = {
-    "code": "osprey",
     "role": "contact",
     "title": "",
     "survivor_term": "victim",
@@ -90,6 +91,7 @@ def test_starting_a_process_sets_its_words_rhythm_and_groups(client_for, people,
 
     client = client_for("contact")
     form = START | {
+        "proposal": codenames.sign(people["contact"], "osprey"),
         "meeting_every_months": "4",
         "support_place": "Berlin",
         "support_zone": "Europe/Berlin",
@@ -120,31 +122,63 @@ def test_starting_a_process_sets_its_words_rhythm_and_groups(client_for, people,
         ({"respondent_term": ""}, "This field is required"),
     ],
 )
-def test_a_bad_setup_explains_and_changes_nothing(client_for, change, message):
+def test_a_bad_setup_explains_and_changes_nothing(client_for, people, change, message):
     client = client_for("contact")
     before = database_state()
-    response = client.post(reverse("process-start"), START | change)
+    proposal = codenames.sign(people["contact"], "osprey")
+    response = client.post(reverse("process-start"), START | {"proposal": proposal} | change)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert database_state() == before
 
 
-@pytest.mark.parametrize(
-    ("code", "message"),
-    [
-        ("kestrel", "taken"),
-        ("Bad Code", "lower-case"),
-        ("x", "lower-case"),
-        ("a" * 41, "lower-case"),
-    ],
-)
-def test_a_bad_code_name_explains_and_changes_nothing(client_for, code, message):
+def proposed(page: str) -> tuple[str, str]:
+    """The code name the start page shows, and the signed proposal its form sends back."""
+    code = re.search(r"<p><code>([^<]+)</code></p>", page).group(1)
+    return code, re.search(r'name="proposal" value="([^"]+)"', page).group(1)
+
+
+def test_the_start_page_proposes_a_code_name_and_starts_with_it(client_for):
     client = client_for("contact")
-    before = database_state()
-    response = client.post(reverse("process-start"), START | {"code": code})
-    assert response.status_code == 400
-    assert message in response.content.decode()
-    assert database_state() == before
+    code, proposal = proposed(client.get(reverse("process-start")).content.decode())
+    assert re.fullmatch(r"[a-z]+-[a-z]+-[1-9][0-9]", code)
+    response = client.post(reverse("process-start"), START | {"proposal": proposal})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("process", args=[code])
+
+
+UNUSABLE = {
+    "en": "That code name cannot be used. Uphold proposes a new one.",
+    "de": "Dieser Codename kann nicht verwendet werden. Uphold schlägt einen neuen vor.",
+}
+
+
+def test_a_taken_code_name_is_refused_exactly_as_any_other(client_for, people):
+    """`kestrel` exists, but not for the outsider: its refusal must not say "taken"."""
+    outsider = people["outsider"]
+    tries = {
+        "taken": codenames.sign(outsider, "kestrel"),
+        "typed": "kestrel",
+        "malformed": codenames.sign(outsider, "Bad Code"),
+        "for someone else": codenames.sign(people["contact"], "osprey"),
+        "missing": "",
+    }
+    for lang, message in UNUSABLE.items():
+        client = client_for("outsider", HTTP_ACCEPT_LANGUAGE=lang)
+        before = database_state()
+        answers = set()
+        for proposal in tries.values():
+            response = client.post(reverse("process-start"), START | {"proposal": proposal})
+            page = response.content.decode()
+            assert message in page
+            code, signed = proposed(page)
+            assert code not in {"kestrel", "osprey"}
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+            for varying in (token, signed, code):  # a fresh token and proposal on each page
+                page = page.replace(varying, "")
+            answers.add((response.status_code, page))
+        assert len(answers) == 1 and answers.pop()[0] == 400
+        assert database_state() == before
 
 
 def test_the_site_admin_cannot_start_or_join_a_process(people):

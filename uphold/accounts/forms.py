@@ -131,6 +131,18 @@ class ResetForm(NewPasswordForm):
         self.fields["password1"].label = _("New password")
 
 
+class ChangePasswordForm(ResetForm):
+    """The current password and a code are checked by the service, where failures count."""
+
+    current_password = forms.CharField(
+        label=_("Current password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["current_password", "code", "password1", "password2"]
+
+
 class RecoverForm(ResetForm):
     username = username_field()
     words = forms.CharField(

@@ -1,6 +1,8 @@
 """Every write to accounts: invitations, enrolment, login, passwords, disabling."""
 
 import base64
+import enum
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +33,8 @@ from uphold.processes.permissions import authorize
 from .models import Invitation, PasswordReset, User, hash_token
 
 REAUTH_AT = "uphold_reauth_at"
+
+security_log = logging.getLogger("uphold.security")
 
 
 class InvitationError(Exception):
@@ -186,6 +190,8 @@ def accept_as_member(user: User, token: str):
 class LoginResult:
     user: User | None
     locked: bool = False
+    # Password and code were right, but the stored key parameters are out of bounds.
+    keys_refused: bool = False
 
 
 def log_in(request: HttpRequest, username: str, password: str, code: str) -> LoginResult:
@@ -204,11 +210,16 @@ def log_in(request: HttpRequest, username: str, password: str, code: str) -> Log
             locked = AxesProxyHandler.is_locked(request, {"username": username})
             return LoginResult(None, locked=locked)
         return LoginResult(None)
+    try:
+        private_key = crypto.unlock(user, password)
+    except crypto_primitives.UnsafeKdfParams as error:
+        # Not the person's mistake, so not a failure toward the lock; they stay logged out.
+        security_log.warning("keys refused user=%s: %s", user.pk, error)
+        return LoginResult(None, keys_refused=True)
     login(request, user)  # a new session id
     otp_login(request, device)
-    private = crypto.unlock(user, password)
-    crypto_sessions.hold(request, private)
-    crypto.attest_own_keys(user.pk, private)  # rows from before attestations existed
+    crypto_sessions.hold(request, private_key)
+    crypto.attest_own_keys(user.pk, private_key)  # rows from before attestations existed
     _audit_login(user)
     now = timezone.now().isoformat()
     request.session[LOGIN_AT] = now
@@ -252,16 +263,33 @@ def recover_with_words(
     return LoginResult(user)
 
 
-def reauthenticate(request: HttpRequest, password: str, code: str) -> bool:
+class Identity(enum.Enum):
+    """The answer to a logged-in user's password and code, asked again."""
+
+    CONFIRMED = "confirmed"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+def _confirm_identity(request: HttpRequest, password: str, code: str) -> Identity:
+    """As at login: a locked account is refused even with the right password and code, and a
+    wrong password or code counts toward the lock."""
     user = request.user
-    device = request.user.otp_device
-    if not (user.check_password(password) and device and device.verify_token(code)):
-        user_login_failed.send(
-            sender=__name__, credentials={"username": user.username}, request=request
-        )
-        return False
-    request.session[REAUTH_AT] = timezone.now().isoformat()
-    return True
+    credentials = {"username": user.username}
+    if AxesProxyHandler.is_locked(request, credentials):
+        return Identity.LOCKED
+    device = user.otp_device
+    if user.check_password(password) and device and device.verify_token(code):
+        return Identity.CONFIRMED
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    return Identity.LOCKED if AxesProxyHandler.is_locked(request, credentials) else Identity.WRONG
+
+
+def reauthenticate(request: HttpRequest, password: str, code: str) -> Identity:
+    identity = _confirm_identity(request, password, code)
+    if identity is Identity.CONFIRMED:
+        request.session[REAUTH_AT] = timezone.now().isoformat()
+    return identity
 
 
 def recently_authenticated(request: HttpRequest) -> bool:
@@ -272,8 +300,16 @@ def recently_authenticated(request: HttpRequest) -> bool:
     return age < timedelta(minutes=settings.UPHOLD_REAUTH_MINUTES)
 
 
-def change_password(request: HttpRequest, new_password: str) -> None:
-    """Ends every other session of this user; the current one stays logged in."""
+def change_password(
+    request: HttpRequest, current_password: str, code: str, new_password: str
+) -> Identity:
+    """With the current password and a code, as at login; changes nothing unless both are right.
+
+    Ends every other session of this user; the current one stays logged in.
+    """
+    identity = _confirm_identity(request, current_password, code)
+    if identity is not Identity.CONFIRMED:
+        return identity
     user = request.user
     private_key = crypto_sessions.private_key_of(request)
     if private_key is None:
@@ -284,6 +320,7 @@ def change_password(request: HttpRequest, new_password: str) -> None:
         user.save(update_fields=["password", "session_generation"])
         crypto.reseal_under_password(user, private_key, new_password)
     update_session_auth_hash(request, user)
+    return identity
 
 
 def set_active(actor: User, user: User, active: bool) -> None:

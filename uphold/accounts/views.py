@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.forms import PasswordChangeForm
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -12,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from uphold.processes.models import Process
+from uphold.processes.models import Process, Role
 from uphold.processes.permissions import is_verified
 from uphold.web import demo
 from uphold.web.access import account_view, public_view
@@ -22,6 +22,7 @@ from uphold.web.access import account_view, public_view
 from . import services
 from .forms import (
     AccountSettingsForm,
+    ChangePasswordForm,
     InviteAccountForm,
     LoginForm,
     NewAccountForm,
@@ -33,6 +34,11 @@ from .models import User, hash_token
 from .qr import svg_data_uri
 
 ENROL_SALT = "uphold.enrol"
+KEYS_REFUSED = gettext_lazy(
+    "Your keys were not opened: the settings stored with them on this server are outside the "
+    "safe range. You are not logged in and nothing was changed. Tell whoever runs this server: "
+    "someone may have altered its database."
+)
 
 
 def _safe_next(request: HttpRequest, default: str = "home") -> str:
@@ -61,7 +67,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 settings.LANGUAGE_COOKIE_NAME, result.user.language, samesite="Strict"
             )
             return response
-        form.add_error(None, _("That username, password or code is wrong."))
+        if result.keys_refused:
+            form.add_error(None, KEYS_REFUSED)
+        else:
+            form.add_error(None, _("That username, password or code is wrong."))
     return render(
         request,
         "accounts/login.html",
@@ -102,6 +111,14 @@ def invite_view(request: HttpRequest, token: str) -> HttpResponse:
     return _join_with_new_account(request, token, invitation)
 
 
+def _invited_as(invitation) -> str:
+    """The role's label in the reader's language. The page is seen without keys, so never the
+    process's own words for the people involved: those are stored encrypted."""
+    if invitation.process:
+        return str(Role(invitation.role).label) if invitation.role in Role.values else ""
+    return _("site admin") if invitation.site_admin else ""
+
+
 def _join_as_member(request: HttpRequest, token: str, invitation) -> HttpResponse:
     error = None
     if request.method == "POST":
@@ -115,7 +132,7 @@ def _join_as_member(request: HttpRequest, token: str, invitation) -> HttpRespons
     return render(
         request,
         "accounts/invite_join.html",
-        {"invitation": invitation, "error": error},
+        {"invitation": invitation, "role": _invited_as(invitation), "error": error},
         status=400 if error else 200,
     )
 
@@ -138,9 +155,8 @@ def _join_with_new_account(request: HttpRequest, token: str, invitation) -> Http
         )
 
     label = invitation.process.code if invitation.process else "account"
-    return _enrol(
-        request, token, form, accept, label, "accounts/invite_new.html", {"invitation": invitation}
-    )
+    context = {"invitation": invitation, "role": _invited_as(invitation)}
+    return _enrol(request, token, form, accept, label, "accounts/invite_new.html", context)
 
 
 def _enrol(request, token, form, accept, label, template, context) -> HttpResponse:
@@ -224,15 +240,22 @@ def recover_view(request: HttpRequest) -> HttpResponse:
 @account_view()
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    form = ChangePasswordForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            services.change_password(request, form.cleaned_data["new_password1"])
+            identity = services.change_password(
+                request, data["current_password"], data["code"], data["password1"]
+            )
         except ValueError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Your password is changed. Other sessions have ended."))
-            return redirect("home")
+            if identity is services.Identity.LOCKED:
+                return render(request, "accounts/locked.html", status=429)
+            if identity is services.Identity.CONFIRMED:
+                messages.success(request, _("Your password is changed. Other sessions have ended."))
+                return redirect("home")
+            form.add_error(None, _("That password or code is wrong."))
     return render(
         request, "accounts/password.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -261,7 +284,10 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     form = ReauthForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if services.reauthenticate(request, data["password"], data["code"]):
+        identity = services.reauthenticate(request, data["password"], data["code"])
+        if identity is services.Identity.LOCKED:
+            return render(request, "accounts/locked.html", status=429)
+        if identity is services.Identity.CONFIRMED:
             return redirect(_safe_next(request))
         form.add_error(None, _("That password or code is wrong."))
     return render(

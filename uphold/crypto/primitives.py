@@ -31,11 +31,34 @@ class KdfParams:
     memlimit: int
 
 
+# Production: 64 MiB and 3 passes. Tests (UPHOLD_ARGON2_PROFILE=test): libsodium's minimum.
+PRODUCTION_KDF = KdfParams(3, 64 * 1024 * 1024)
+TEST_KDF = KdfParams(argon2id.OPSLIMIT_MIN, argon2id.MEMLIMIT_MIN)
+
+
+class UnsafeKdfParams(Exception):
+    """Stored Argon2 parameters outside what this server would choose itself.
+
+    Parameters are stored beside each key, so whoever can write to the database could set a
+    memory limit that makes one login exhaust the server; they are refused before deriving.
+    """
+
+
 def kdf_params() -> KdfParams:
-    """Production: 64 MiB and 3 passes. Tests (UPHOLD_ARGON2_PROFILE=test): libsodium's minimum."""
-    if settings.UPHOLD_ARGON2_PROFILE == "test":
-        return KdfParams(argon2id.OPSLIMIT_MIN, argon2id.MEMLIMIT_MIN)
-    return KdfParams(3, 64 * 1024 * 1024)
+    return TEST_KDF if settings.UPHOLD_ARGON2_PROFILE == "test" else PRODUCTION_KDF
+
+
+def check_kdf_params(params: KdfParams) -> None:
+    """Between libsodium's minimum and the production values, whichever profile runs now: a key
+    sealed under either profile opens, and nothing costs more than a production login."""
+    if not (
+        TEST_KDF.opslimit <= params.opslimit <= PRODUCTION_KDF.opslimit
+        and TEST_KDF.memlimit <= params.memlimit <= PRODUCTION_KDF.memlimit
+    ):
+        raise UnsafeKdfParams(
+            f"Argon2 parameters out of bounds: opslimit={params.opslimit} "
+            f"memlimit={params.memlimit}"
+        )
 
 
 def random_key() -> bytes:
@@ -47,6 +70,7 @@ def new_salt() -> bytes:
 
 
 def derive_key(password: str, salt: bytes, params: KdfParams) -> bytes:
+    check_kdf_params(params)
     return argon2id.kdf(KEY_BYTES, password.encode(), salt, params.opslimit, params.memlimit)
 
 

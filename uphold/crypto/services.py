@@ -56,7 +56,9 @@ def replace_user_key(user, password: str) -> str:
 
 
 def unlock(user, password: str) -> bytes:
-    """The private key, from the password. Raises CryptoError for a wrong password."""
+    """The private key, from the password. Raises CryptoError for a wrong password, and
+    UnsafeKdfParams, before deriving anything, when the stored Argon2 parameters are out of
+    bounds (see primitives.check_kdf_params)."""
     key = UserKey.objects.get(user=user)
     params = primitives.KdfParams(key.kdf_opslimit, key.kdf_memlimit)
     derived = primitives.derive_key(password, bytes(key.password_salt), params)

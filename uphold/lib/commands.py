@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from uphold.accounts.models import User
 from uphold.accounts.services import acting_as
 from uphold.crypto import keyring
+from uphold.crypto.primitives import UnsafeKdfParams
 from uphold.crypto.services import unlock
 
 
@@ -24,5 +25,13 @@ class MemberCommand(BaseCommand):
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None or not user.check_password(password):
             raise CommandError("That username or password is wrong.")
-        keyring.activate(keyring.Keyring(user.pk, unlock(user, password)))
+        try:
+            private_key = unlock(user, password)
+        except UnsafeKdfParams as error:
+            raise CommandError(
+                "The keys of this account were not opened: the settings stored with them are "
+                "outside the safe range. Nothing was changed. Someone may have altered the "
+                "database."
+            ) from error
+        keyring.activate(keyring.Keyring(user.pk, private_key))
         return acting_as(user)

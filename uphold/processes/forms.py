@@ -5,21 +5,13 @@ from django.utils.translation import gettext_lazy as _
 
 from uphold.accounts.forms import time_zone_choices
 
-from .models import GroupKind, Role, code_validator
+from .models import GroupKind, Role
 from .services import Setup
 
 
 class StartProcessForm(forms.Form):
-    code = forms.CharField(
-        label=_("Code name"),
-        max_length=40,
-        validators=[code_validator],
-        help_text=_(
-            "A short word that identifies no one, e.g. a bird or a river. "
-            "It appears in links and reminders."
-        ),
-        widget=forms.TextInput(attrs={"autocapitalize": "none"}),
-    )
+    """Everything but the code name, which the server proposes (see codenames.py)."""
+
     title = forms.CharField(
         label=_("Title (for the support and contact groups only)"),
         max_length=200,

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from uphold.accounts.models import Invitation, User
 from uphold.accounts.services import make_invitation
@@ -19,6 +20,8 @@ from . import scopes
 from .models import GroupKind, Membership, Process, ProcessGroup, Role, code_validator
 from .permissions import GROUP, authorize, may_invite
 from .queries import DEFAULT_TERMS
+
+UNUSABLE_CODE = gettext_lazy("That code name cannot be used. Uphold proposes a new one.")
 
 
 @dataclass
@@ -46,13 +49,17 @@ def start_process(
     setup = setup or Setup()
     if role not in GROUP:
         raise ValidationError(_("Start a process as a member of the support or contact group."))
-    code_validator(code)
+    try:
+        code_validator(code)
+    except ValidationError as error:
+        raise ValidationError(UNUSABLE_CODE, code="code") from error
     for kind, _place, zone in setup.groups:
         if kind not in GroupKind.values or zone not in available_timezones():
             raise ValidationError(_("Choose a group and a time zone from the lists."))
     with transaction.atomic():
         if Process.objects.filter(code=code).exists():
-            raise ValidationError(_("That code name is taken. Choose another."))
+            # Worded as any other refusal of a code name: a non-member must not learn "taken".
+            raise ValidationError(UNUSABLE_CODE, code="code")
         process = Process(
             code=code,
             is_sample=is_sample,
@@ -60,7 +67,8 @@ def start_process(
             reply_reminder_days=setup.reply_reminder_days,
             step_overdue_days=setup.step_overdue_days,
         )
-        process.full_clean(exclude=["title", "survivor_term", "respondent_term"])
+        # The code name is checked above, so that no other wording can say "taken".
+        process.full_clean(exclude=["code", "title", "survivor_term", "respondent_term"])
         process.save()
         founder = add_member(process, actor, role)
         crypto.create_process_keys(process, founder, keyring.current())

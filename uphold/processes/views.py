@@ -14,7 +14,7 @@ from uphold.record.queries import overview as record_overview
 from uphold.web.access import account_view, process_view
 from uphold.web.pages import form_page
 
-from . import queries, services
+from . import codenames, queries, services
 from .forms import InviteMemberForm, StartProcessForm
 from .keycheck import keys_outside_roles
 from .models import Membership
@@ -24,17 +24,27 @@ from .permissions import INVITABLE, allowed
 @account_view("process.start")
 @require_http_methods(["GET", "POST"])
 def start_view(request: HttpRequest) -> HttpResponse:
+    """The code name is the one proposed to this user; a refused one gets a new proposal."""
     form = StartProcessForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            process = services.start_process(
-                request.user, form.cleaned_data["code"], form.cleaned_data["role"], form.setup()
-            )
-        except ValidationError as error:
-            form.add_error(None if hasattr(error, "error_dict") else "code", error)
-        else:
-            return redirect("process", code=process.code)
-    return form_page(request, "processes/start.html", {}, form)
+    code = None
+    if request.method == "POST":
+        code = codenames.read(request.user, request.POST.get("proposal", ""))
+        if code is None:
+            form.add_error(None, services.UNUSABLE_CODE)
+        elif form.is_valid():
+            try:
+                process = services.start_process(
+                    request.user, code, form.cleaned_data["role"], form.setup()
+                )
+            except ValidationError as error:
+                if getattr(error, "code", None) == "code":
+                    code = None
+                form.add_error(None, error)
+            else:
+                return redirect("process", code=process.code)
+    code = code or codenames.propose()
+    context = {"code": code, "proposal": codenames.sign(request.user, code)}
+    return form_page(request, "processes/start.html", context, form)
 
 
 @process_view("process.view")
