@@ -12,6 +12,7 @@ from uphold.crypto.keyring import Keyring, using
 from uphold.crypto.primitives import CryptoError
 from uphold.crypto.services import unlock
 from uphold.processes.models import Membership
+from uphold.record.models import Entry
 
 from .conftest import database_state
 
@@ -114,22 +115,189 @@ def test_a_document_cut_short_is_detected(people, support_ring):
         b"".join(read(Attachment.objects.get(pk=attachment.pk)))
 
 
-def test_an_upload_with_a_wrong_csrf_token_leaves_nothing(people, accounts):
-    from django.test import Client
+# Every page that takes a file, with a member who may upload there.
+UPLOADS = {
+    "documents": "support",
+    "letter-documents": "survivor",
+    "entry-documents": "contact",
+}
 
-    from .conftest import log_in
 
-    client = log_in(
-        Client(enforce_csrf_checks=True), people["contact"], accounts["contact"]["password"]
-    )
-    before = database_state()
-    upload = io.BytesIO(b"x" * 100_000)
-    upload.name = "a.bin"
-    response = client.post(
-        reverse("documents", args=["kestrel"]), {"file": upload, "csrfmiddlewaretoken": "wrong"}
-    )
-    assert response.status_code == 403
+def upload_url(route: str) -> str:
+    if route == "entry-documents":
+        entry = Entry.objects.filter(process__code="kestrel").first()
+        return reverse(route, args=["kestrel", entry.pk])
+    return reverse(route, args=["kestrel"])
+
+
+def stored() -> tuple[int, int]:
+    return Attachment.objects.count(), AttachmentChunk.objects.count()
+
+
+BOUNDARY = "uphold-test-boundary"
+
+
+def part(name: str, value: bytes, filename: str | None = None, *headers: str) -> bytes:
+    disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+    head = "\r\n".join([f"--{BOUNDARY}", f"Content-Disposition: {disposition}", *headers])
+    return head.encode() + b"\r\n\r\n" + value + b"\r\n"
+
+
+def multipart(*parts: bytes) -> bytes:
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
+# A file of several chunks, sealed before Django meets what is wrong after it.
+FILE = part("file", bytes(range(256)) * 1000, "minutes.pdf", "Content-Type: application/pdf")
+
+# Each body as a browser never sends it, and what the member reads, in English and German.
+UNREADABLE = {
+    "more fields than allowed after the file": (
+        lambda token: multipart(
+            part("csrfmiddlewaretoken", token.encode()),
+            FILE,
+            *(part(f"extra{i}", b"1") for i in range(250)),
+        ),
+        "The form sent more than 200 fields, so the upload was refused. Nothing was stored.",
+        "Das Formular hat mehr als 200 Felder gesendet, deshalb wurde das Hochladen abgelehnt. "
+        "Es wurde nichts gespeichert.",
+    ),
+    "a field over the limit after the file": (
+        lambda token: multipart(
+            part("csrfmiddlewaretoken", token.encode()),
+            FILE,
+            part("note", b"y" * (2 * 1024 * 1024 + 1)),
+        ),
+        "The form fields sent with the file come to more than 2 MB",
+        "Die mit der Datei gesendeten Formularfelder sind zusammen größer als 2 MB",
+    ),
+    "a transfer encoding that does not decode": (
+        lambda token: multipart(
+            part("csrfmiddlewaretoken", token.encode()),
+            part(
+                "file",
+                b"QUJD" * 100_000 + b"QU=D",  # 300 kB of base64, then a broken quad
+                "minutes.pdf",
+                "Content-Transfer-Encoding: base64",
+            ),
+        ),
+        "its transfer encoding is broken). Nothing was stored.",
+        "ist seine Übertragungskodierung fehlerhaft). Es wurde nichts gespeichert.",
+    ),
+}
+
+
+def csrf_client(client_for, role: str):
+    """A member's client that is held to the CSRF check, as a browser is, and its token."""
+    client = client_for(role, enforce_csrf_checks=True)
+    client.get(reverse("home"))
+    return client, client.cookies["csrftoken"].value
+
+
+@pytest.mark.parametrize("route", UPLOADS)
+@pytest.mark.parametrize("kind", UNREADABLE)
+def test_an_upload_django_cannot_read_is_refused_clearly_and_leaves_nothing(
+    kind, route, client_for, monkeypatch
+):
+    body, english, german = UNREADABLE[kind]
+    client, token = csrf_client(client_for, UPLOADS[route])
+    sealed = []
+    seal = Writer._seal
+
+    def counted(writer, *args, **kwargs):
+        sealed.append(writer.index)
+        seal(writer, *args, **kwargs)
+
+    monkeypatch.setattr(Writer, "_seal", counted)
+    before, counts = database_state(), stored()
+    for language, message in (("en", english), ("de", german)):
+        response = client.post(
+            upload_url(route),
+            body(token),
+            content_type=f"multipart/form-data; boundary={BOUNDARY}",
+            headers={"accept-language": language},
+        )
+        assert response.status_code == 400, (language, response.status_code)
+        assert message in response.content.decode(), language
+        assert stored() == counts, language
+    assert sealed, "chunks were sealed before the failure, and removed after it"
     assert database_state() == before
+
+
+@pytest.mark.parametrize("route", UPLOADS)
+def test_an_upload_with_a_wrong_csrf_token_is_refused_and_leaves_nothing(route, client_for):
+    client, _token = csrf_client(client_for, UPLOADS[route])
+    before, counts = database_state(), stored()
+    for language, message in (
+        ("en", "This form has expired"),
+        ("de", "Dieses Formular ist abgelaufen"),
+    ):
+        upload = io.BytesIO(b"x" * 200_000)
+        upload.name = "a.bin"
+        response = client.post(
+            upload_url(route),
+            {"csrfmiddlewaretoken": "wrong", "file": upload},
+            headers={"accept-language": language},
+        )
+        # Django's CSRF refusal, as on every other route (tests/test_security.py).
+        assert response.status_code == 403
+        assert message in response.content.decode()
+        assert stored() == counts
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("route", UPLOADS)
+def test_an_upload_failing_on_the_server_leaves_nothing(route, client_for, monkeypatch):
+    def broken(writer):
+        writer._seal(bytes(writer.buffer), final=True)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Writer, "finish", broken)
+    client = client_for(UPLOADS[route], raise_request_exception=False)
+    before = database_state()
+    upload = io.BytesIO(b"x" * 200_000)
+    upload.name = "a.bin"
+    response = client.post(upload_url(route), {"file": upload})
+    assert response.status_code == 500
+    assert database_state() == before
+
+
+def test_the_worker_removes_uploads_left_unfinished_for_a_day(people, as_member, monkeypatch):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from uphold.audit.services import verify
+    from uphold.processes.models import Process
+
+    # Inside the test's transaction the worker must keep the test's database connection.
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+    now = timezone.now()
+
+    def begun(name: str, ago: timedelta, finish: bool = False):
+        writer = Writer(people["support"], "kestrel", "record", name)
+        writer.write(b"z" * (3 * CHUNK_BYTES + 1))  # three chunks sealed, one byte held
+        if finish:
+            writer.finish()
+        Attachment.objects.filter(pk=writer.attachment.pk).update(created_at=now - ago)
+        return writer.attachment.pk
+
+    with as_member("support"):
+        stale = begun("killed mid-upload", timedelta(days=1, minutes=1))
+        fresh = begun("still arriving", timedelta(hours=23))
+        done = begun("finished long ago", timedelta(days=30), finish=True)
+    assert AttachmentChunk.objects.filter(attachment_id=stale).count() == 3
+    # The worker holds no key.
+    call_command("worker", batch=True, startup_delay=False, verbosity=0, remind_every=0)
+    assert not Attachment.objects.filter(pk=stale).exists()
+    assert not AttachmentChunk.objects.filter(attachment_id=stale).exists()
+    assert Attachment.objects.filter(pk__in=[fresh, done]).count() == 2
+    assert AttachmentChunk.objects.filter(attachment_id=fresh).count() == 3
+    # Unfinished uploads were never in the audit chain: removing them leaves it whole.
+    assert verify(Process.objects.get(code="kestrel")) is None
 
 
 @pytest.mark.parametrize("role", ["survivor", "community", "respondent"])

@@ -40,6 +40,62 @@ def test_the_data_folder_is_private_and_holds_the_secret_key(tmp_path):
     assert key.read_text() == first and len(first) > 50
 
 
+# Run with the umask most systems give: files others may read, unless Uphold says otherwise.
+OPEN_UMASK = 0o022
+LISTING = """
+import io, os, stat, sys
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+call_command("migrate", verbosity=0)
+call_command("backup", stdout=io.StringIO())
+with connection.cursor() as cursor:  # still open: the -wal and -shm files exist now
+    cursor.execute("SELECT COUNT(*) FROM django_migrations")
+data = sys.argv[1]
+for folder, _dirs, files in os.walk(data):
+    for name in [folder, *(os.path.join(folder, f) for f in files)]:
+        print(os.path.relpath(name, data), oct(stat.S_IMODE(os.stat(name).st_mode)))
+"""
+
+
+def test_the_database_its_wal_files_and_backups_are_the_owners_alone(tmp_path):
+    data = tmp_path / "data"
+    env = os.environ | {
+        "UPHOLD_MODE": "test",
+        "UPHOLD_DATA_DIR": str(data),
+        "DJANGO_SETTINGS_MODULE": "uphold.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", LISTING, str(data)],
+        env=env, capture_output=True, text=True, timeout=120, umask=OPEN_UMASK,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    modes = dict(line.split() for line in result.stdout.splitlines())
+    names = set(modes)
+    assert {"uphold.sqlite3", "uphold.sqlite3-wal", "uphold.sqlite3-shm", "secret_key"} <= names
+    assert any(n.startswith("backups/uphold-") and n.endswith(".sqlite3") for n in names)
+    assert any(n.endswith(".sqlite3.sha256") for n in names)
+    folders = {".", "backups"}
+    assert {n: m for n, m in modes.items() if n in folders} == dict.fromkeys(folders, "0o700")
+    assert {n: m for n, m in modes.items() if n not in folders} == dict.fromkeys(
+        names - folders, "0o600"
+    )
+
+
+def test_a_database_file_others_could_read_is_made_private_on_start(tmp_path):
+    import sqlite3
+
+    data = tmp_path / "data"
+    data.mkdir()
+    database = data / "uphold.sqlite3"
+    sqlite3.connect(database).close()
+    database.chmod(0o644)
+    assert uphold("check", data=data).returncode == 0
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
 def test_sqlite_runs_in_wal_mode_with_full_sync(tmp_path):
     assert uphold("migrate", data=tmp_path).returncode == 0
     code = (

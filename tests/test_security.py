@@ -87,3 +87,45 @@ def test_hsts_and_secure_cookies_in_production(tmp_path):
     ).stdout.split()
     assert int(out[0]) >= 365 * 24 * 3600
     assert out[1:] == ["True", "True", "True", "False"]
+
+
+def test_the_language_cookie_is_secure_and_host_only_in_production(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = os.environ | {
+        "UPHOLD_MODE": "production",
+        "UPHOLD_DATA_DIR": str(tmp_path),
+        "UPHOLD_ALLOWED_HOSTS": "uphold.example.org",
+        "DJANGO_SETTINGS_MODULE": "uphold.settings",
+    }
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.LANGUAGE_COOKIE_SECURE, s.LANGUAGE_COOKIE_HTTPONLY, s.LANGUAGE_COOKIE_SAMESITE, "
+        "s.LANGUAGE_COOKIE_NAME, s.LANGUAGE_COOKIE_DOMAIN, s.LANGUAGE_COOKIE_PATH)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    # __Host-: sent only over HTTPS, only to this host, never set by a subdomain.
+    assert out == ["True", "True", "Strict", "__Host-language", "None", "/"]
+
+
+def test_every_language_cookie_carries_the_cookie_settings(accounts, settings):
+    """The login sets the member's language itself; it must not drop Secure."""
+    from django.test import Client
+
+    from .test_login import post_login
+
+    settings.LANGUAGE_COOKIE_SECURE = True
+    client = Client()
+    response = post_login(client, accounts["contact"])
+    assert response.status_code == 302
+    chosen = client.post(reverse("set_language"), {"language": "de", "next": "/"})
+    assert chosen.status_code == 302
+    for set_by in (response, chosen):
+        cookie = set_by.cookies[settings.LANGUAGE_COOKIE_NAME]
+        assert cookie["secure"] is True
+        assert cookie["httponly"] is True
+        assert cookie["samesite"] == "Strict"

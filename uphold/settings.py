@@ -3,6 +3,7 @@
 docs/deploy.md lists every UPHOLD_* variable read here; a test fails when one is missing there.
 """
 
+import contextlib
 import os
 import secrets
 from datetime import timedelta
@@ -123,13 +124,36 @@ TEMPLATES = [
     },
 ]
 
-# Storage: SQLite in the data folder by default (WAL, fully synchronous), PostgreSQL by URL.
+# Storage: SQLite in the data folder by default (WAL, fully synchronous, files 0600),
+# PostgreSQL by URL.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'uphold.sqlite3'}"), conn_max_age=60
     )
 }
+
+
+def _private_sqlite(name: str) -> None:
+    """Makes the database file, empty, with mode 0600 before SQLite opens it (an empty file is
+    an empty database): SQLite gives its -wal and -shm files the database file's mode, so they
+    are the owner's alone too, whatever the umask. One that others could read is made private."""
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # made, or no such folder
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            raise SystemExit(f"{file} is readable by others and not ours: chmod 600 it") from None
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _private_sqlite(str(DATABASES["default"]["NAME"]))
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"
@@ -179,6 +203,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
+# The language cookie says which language a member reads: no script reads it, and no other
+# site needs it (the login view sets it with these settings too).
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Strict"
 CSRF_FAILURE_VIEW = "uphold.web.views.csrf_failure"
 
 # Login throttling: ten failures lock that account only (not the address, not everyone).
@@ -227,8 +255,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+    LANGUAGE_COOKIE_NAME = "__Host-language"
     if env_bool("UPHOLD_BEHIND_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -64,7 +64,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if result.user:
             response = redirect(_safe_next(request))
             response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME, result.user.language, samesite="Strict"
+                settings.LANGUAGE_COOKIE_NAME,
+                result.user.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
             return response
         if result.keys_refused:

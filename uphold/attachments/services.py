@@ -1,10 +1,12 @@
 """Writing and reading attachments, one sealed chunk at a time."""
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from uphold.audit import services as audit
 from uphold.audit.models import Kind
@@ -84,9 +86,38 @@ class Writer:
         return attachment
 
     def abandon(self) -> None:
-        if self.attachment.pk is not None:
-            self.attachment.delete()
+        """Removes the row and its sealed chunks, unless the upload was finished: safe on every
+        path. The database says whether it was (an outer transaction may have undone it)."""
+        if self.attachment.pk is None:
+            return
+        deleted, _ = Attachment.objects.filter(pk=self.attachment.pk, complete=False).delete()
+        if deleted:
             self.attachment.pk = None
+
+
+STALE_AFTER = timedelta(days=1)
+
+
+def remove_stale_uploads(now: datetime | None = None) -> int:
+    """Removes uploads never finished that began more than a day ago; returns how many.
+
+    Views remove a refused or failed upload at once; these are what a server process killed
+    mid-upload, or a database gone away while a view cleaned up, left behind. They hold only
+    sealed chunks, need no key to remove, and were never recorded in the audit chain
+    (`Writer.finish` records an attachment as it completes it), so removing them leaves the
+    chain whole. Rows are locked first: an upload finished meanwhile stays.
+    """
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    with transaction.atomic():
+        stale = list(
+            Attachment.objects.select_for_update()
+            .filter(complete=False, created_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        if not stale:
+            return 0
+        _, removed = Attachment.objects.filter(pk__in=stale, complete=False).delete()
+    return removed.get(Attachment._meta.label, 0)
 
 
 def read(attachment: Attachment) -> Iterator[bytes]:

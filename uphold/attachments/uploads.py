@@ -1,15 +1,24 @@
 """An upload handler that seals a file as it arrives: no plaintext temporary file, ever."""
 
+import logging
+
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers, StopUpload
 
 from .services import TooLarge, Writer
+
+logger = logging.getLogger("uphold.attachments")
 
 
 class SealedUpload(UploadedFile):
     def __init__(self, writer) -> None:
         super().__init__(file=None, name=str(writer.attachment.pk), size=writer.size)
         self.writer = writer
+
+    def close(self) -> None:
+        # Nothing is open: the chunks are already sealed in the database. Django closes every
+        # uploaded file when parsing fails and at the end of the request.
+        pass
 
 
 class EncryptingUploadHandler(FileUploadHandler):
@@ -42,5 +51,15 @@ class EncryptingUploadHandler(FileUploadHandler):
         return SealedUpload(self.writer)
 
     def upload_interrupted(self) -> None:
-        if self.writer and not self.writer.attachment.complete:
+        self.discard()
+
+    def discard(self) -> None:
+        """Removes the upload unless it was finished. Views call it on every way out, so a
+        refused or failed upload leaves no row behind; what even this cannot remove (the
+        database gone away) the worker removes after a day."""
+        if self.writer is None:
+            return
+        try:
             self.writer.abandon()
+        except Exception:
+            logger.exception("could not remove an unfinished upload; the worker will")

@@ -1,8 +1,12 @@
 """The process's documents: upload, list, download. For the support and contact groups."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,21 +35,69 @@ def _documents(membership: Membership) -> list[dict]:
     return rows
 
 
-# The handler must be in place before anything reads the body, and the CSRF check reads it;
-# so CSRF is checked just after (csrf_protect), never skipped.
+# What Django raises when it cannot read an upload's body, possibly after the handler has
+# sealed part of the file already.
+UNREADABLE = (
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    RequestDataTooBig,
+    MultiPartParserError,
+    UnreadablePostError,
+)
+
+
+def receive(
+    request: HttpRequest, membership: Membership, scope: str, action: str, page, back: str, *args
+) -> HttpResponse:
+    """Runs `page(request, membership, handler, *args)` with the sealing handler in place.
+
+    The handler must be in place before anything reads the body, and the CSRF check reads it;
+    so `page` checks CSRF itself (csrf_protect), never skipped. A body Django cannot read is
+    answered 400 with what was wrong; and on every way out, the CSRF refusal and exceptions
+    included, an upload not finished is removed with its chunks.
+    """
+    handler = EncryptingUploadHandler(request, membership.process, scope, action)
+    request.upload_handlers = [handler]
+    try:
+        return page(request, membership, handler, *args)
+    except UNREADABLE as error:
+        return render(
+            request,
+            "attachments/upload_refused.html",
+            {"problem": _unreadable(error), "back": back},
+            status=400,
+        )
+    finally:
+        handler.discard()
+
+
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, TooManyFieldsSent):
+        return _(
+            "The form sent more than %(count)s fields, so the upload was refused. Nothing "
+            "was stored."
+        ) % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
+    if isinstance(error, RequestDataTooBig):
+        return _(
+            "The form fields sent with the file come to more than %(mb)s MB, so the upload "
+            "was refused. Nothing was stored."
+        ) % {"mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)}
+    if isinstance(error, UnreadablePostError):
+        return _("The upload was cut off before it ended. Nothing was stored.")
+    return _(
+        "The upload could not be read: it is not in the form a browser sends (for example, "
+        "its transfer encoding is broken). Nothing was stored."
+    )
+
+
 @csrf_exempt
 @process_view("documents.view")
 @require_http_methods(["GET", "POST"])
 def documents_view(request: HttpRequest, membership: Membership) -> HttpResponse:
-    handler = None
-    if request.method == "POST":
-        handler = EncryptingUploadHandler(request, membership.process, scopes.RECORD)
-        request.upload_handlers = [handler]
-    response = _documents_page(request, membership, handler)
-    writer = handler.writer if handler else None
-    if writer and not writer.attachment.complete:
-        writer.abandon()  # refused (CSRF) or failed: nothing stays behind
-    return response
+    if request.method != "POST":
+        return _documents_page(request, membership, None)
+    back = reverse("documents", args=[membership.process.code])
+    return receive(request, membership, scopes.RECORD, "documents.upload", _documents_page, back)
 
 
 @csrf_protect
@@ -91,12 +143,8 @@ def letter_download_view(
 @process_view("letter.edit")
 @require_POST
 def letter_upload_view(request: HttpRequest, membership: Membership) -> HttpResponse:
-    handler = EncryptingUploadHandler(request, membership.process, scopes.SHARED, "letter.edit")
-    request.upload_handlers = [handler]
-    response = _letter_upload(request, membership, handler)
-    if handler.writer and not handler.writer.attachment.complete:
-        handler.writer.abandon()
-    return response
+    back = reverse("letter-edit", args=[membership.process.code])
+    return receive(request, membership, scopes.SHARED, "letter.edit", _letter_upload, back)
 
 
 @csrf_protect

@@ -16,8 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from uphold.attachments.uploads import EncryptingUploadHandler
-from uphold.attachments.views import _finished
+from uphold.attachments.views import _finished, receive
 from uphold.demands.models import Demand
 from uphold.processes import scopes
 from uphold.processes.models import Membership
@@ -209,12 +208,8 @@ def entry_edit_view(request: HttpRequest, membership: Membership, entry_id: int)
 @require_POST
 def entry_upload_view(request: HttpRequest, membership: Membership, entry_id: int) -> HttpResponse:
     entry = _get_entry(membership, entry_id)
-    handler = EncryptingUploadHandler(request, membership.process, scopes.RECORD, "record.write")
-    request.upload_handlers = [handler]
-    response = _entry_upload(request, membership, handler, entry)
-    if handler.writer and not handler.writer.attachment.complete:
-        handler.writer.abandon()
-    return response
+    back = reverse("entry", args=[membership.process.code, entry.pk])
+    return receive(request, membership, scopes.RECORD, "record.write", _entry_upload, back, entry)
 
 
 @csrf_protect

@@ -7,6 +7,7 @@ integrity check of the copy; PostgreSQL uses pg_dump. A SHA-256 file sits beside
 
 import glob
 import hashlib
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -16,6 +17,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
+
+
+def private_file(path: Path) -> Path:
+    """Makes the file (empty) readable by the owner only, before anything is written to it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # in case it was there already
+    finally:
+        os.close(fd)
+    return path
 
 
 def sha256_of(path: Path) -> str:
@@ -35,6 +46,8 @@ class Command(BaseCommand):
     def handle(self, *args, to: str | None, **options) -> None:
         folder = Path(to) if to else settings.DATA_DIR / "backups"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if to is None:
+            folder.chmod(0o700)  # ours; a folder given with --to is the operator's
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         if connection.vendor == "sqlite":
             target = self._sqlite(folder / f"uphold-{stamp}.sqlite3")
@@ -43,14 +56,13 @@ class Command(BaseCommand):
         else:
             raise CommandError(f"no backup for {connection.vendor}")
         target.chmod(0o600)
-        checksum = target.with_name(target.name + ".sha256")
+        checksum = private_file(target.with_name(target.name + ".sha256"))
         checksum.write_text(f"{sha256_of(target)}  {target.name}\n")
-        checksum.chmod(0o600)
         self.stdout.write(f"backup written and checked: {target}")
 
     def _sqlite(self, target: Path) -> Path:
         source = sqlite3.connect(settings.DATABASES["default"]["NAME"])
-        copy = sqlite3.connect(target)
+        copy = sqlite3.connect(private_file(target))  # its journal takes the file's mode
         with copy:
             source.backup(copy)
         result = copy.execute("PRAGMA integrity_check").fetchone()[0]
@@ -69,6 +81,7 @@ class Command(BaseCommand):
         db = settings.DATABASES["default"]
         url = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         env = {"PGPASSWORD": db.get("PASSWORD") or ""}
+        private_file(target)  # pg_dump writes into it, keeping the mode
         # The programs and arguments are ours; nothing comes from a request.
         subprocess.run([pg_dump, "-Fc", "-f", str(target), url], check=True, env=env)  # noqa: S603
         restore = str(Path(pg_dump).with_name("pg_restore"))

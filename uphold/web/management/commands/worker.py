@@ -1,7 +1,8 @@
 """`uphold worker`: runs background tasks (reminders, notices) from the database queue.
 
-Beside django-tasks-db's worker loop, a small timer puts the reminder task on the queue every
-`--remind-every` seconds. Several workers may run: each task runs once, and each reminder is
+Beside django-tasks-db's worker loop, small timers put the reminder task on the queue every
+`--remind-every` seconds, and the removal of uploads left unfinished for a day every
+`--clean-every` seconds. Several workers may run: each task runs once, and each reminder is
 claimed by one worker (see uphold/record/reminders.py).
 """
 
@@ -14,14 +15,12 @@ from django_tasks_db.management.commands.db_worker import Command as DatabaseWor
 logger = logging.getLogger("uphold.worker")
 
 
-def _every(seconds: float, stop: threading.Event) -> None:
-    from uphold.record.tasks import send_reminders
-
+def _every(task, seconds: float, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
-            send_reminders.enqueue()
+            task.enqueue()
         except Exception:  # a locked or restarting database: try again next time
-            logger.exception("could not queue the reminder task; trying again later")
+            logger.exception("could not queue %s; trying again later", task.name)
         finally:
             close_old_connections()
         stop.wait(seconds)
@@ -38,16 +37,28 @@ class Command(DatabaseWorker):
             default=300.0,
             help="Seconds between looking for due reminders; 0 turns the timer off.",
         )
+        parser.add_argument(
+            "--clean-every",
+            type=float,
+            default=3600.0,
+            help=(
+                "Seconds between removing uploads left unfinished for more than a day; "
+                "0 turns the timer off."
+            ),
+        )
 
-    def handle(self, *args, remind_every: float, **options) -> None:
+    def handle(self, *args, remind_every: float, clean_every: float, **options) -> None:
+        from uphold.attachments.tasks import remove_stale_uploads
+        from uphold.record.tasks import send_reminders
+
         stop = threading.Event()
-        if remind_every > 0 and options.get("batch"):
-            # One pass and out (e.g. from cron): look for reminders once, first.
-            from uphold.record.tasks import send_reminders
-
-            send_reminders.enqueue()
-        elif remind_every > 0:
-            threading.Thread(target=_every, args=(remind_every, stop), daemon=True).start()
+        for task, seconds in ((send_reminders, remind_every), (remove_stale_uploads, clean_every)):
+            if seconds <= 0:
+                continue
+            if options.get("batch"):
+                task.enqueue()  # one pass and out (e.g. from cron): queue it once, first
+            else:
+                threading.Thread(target=_every, args=(task, seconds, stop), daemon=True).start()
         try:
             super().handle(*args, **options)
         finally:
