@@ -147,6 +147,15 @@ def test_the_start_page_proposes_a_code_name_and_starts_with_it(client_for):
     assert response["Location"] == reverse("process", args=[code])
 
 
+def test_pressing_start_twice_starts_one_process_and_opens_it(client_for):
+    client = client_for("contact")
+    code, proposal = proposed(client.get(reverse("process-start")).content.decode())
+    client.post(reverse("process-start"), START | {"proposal": proposal})
+    again = client.post(reverse("process-start"), START | {"proposal": proposal})
+    assert again.status_code == 302 and again["Location"] == reverse("process", args=[code])
+    assert Process.objects.filter(code=code).count() == 1
+
+
 UNUSABLE = {
     "en": "That code name cannot be used. Uphold proposes a new one.",
     "de": "Dieser Codename kann nicht verwendet werden. Uphold schlägt einen neuen vor.",

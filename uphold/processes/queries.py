@@ -108,3 +108,7 @@ OBJECT_NAMES = {
     "demands.progress": _("progress on a demand"),
     "demands.answer": _("an answer to a demand"),
 }
+
+
+def is_member(user, code: str) -> bool:
+    return Membership.objects.filter(process__code=code, user=user).exists()

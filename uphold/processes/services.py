@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from zoneinfo import available_timezones
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -69,7 +69,11 @@ def start_process(
         )
         # The code name is checked above, so that no other wording can say "taken".
         process.full_clean(exclude=["code", "title", "survivor_term", "respondent_term"])
-        process.save()
+        try:
+            with transaction.atomic():
+                process.save()
+        except IntegrityError as error:  # the same name, started at the same moment
+            raise ValidationError(UNUSABLE_CODE, code="code") from error
         founder = add_member(process, actor, role)
         crypto.create_process_keys(process, founder, keyring.current())
         process.title = setup.title.strip()

@@ -38,6 +38,8 @@ def start_view(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as error:
                 if getattr(error, "code", None) == "code":
+                    if queries.is_member(request.user, code):  # pressed twice: it started
+                        return redirect("process", code=code)
                     code = None
                 form.add_error(None, error)
             else:
