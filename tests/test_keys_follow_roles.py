@@ -478,3 +478,188 @@ def test_a_junk_key_row_does_not_make_a_new_member_look_complete(people, account
     page = client_for("support").get(reverse("members", args=["kestrel"])).content.decode()
     assert "Give glasgow access" in page
     assert "glasgow (record key): holds a key that no member gave them" in page
+
+
+# Keys a database writer seals to members: anyone can seal to a public key, so a key row that
+# opens is not trusted unless the member pinned it, it follows by chain from a pinned key, or
+# it is the first key the member is ever given in the process.
+
+
+def forge_generation(process: Process, scope: str, generation: int, key: bytes, users):
+    """A new generation of a scope key, sealed and "attested" to users, all without any key."""
+    scope_key = ScopeKey.objects.create(
+        process=process, scope=scope, generation=generation, active=False
+    )
+    context = primitives.scope_key_context(process.pk, scope, generation)
+    for user in users:
+        public = bytes(UserKey.objects.get(user=user).public_key)
+        SealedScopeKey.objects.create(
+            scope_key=scope_key,
+            user=user,
+            sealed=primitives.seal_to(public, context + key),
+            attestation=crypto._attestation(key, scope_key, user.pk, public),
+        )
+    return scope_key
+
+
+def opened_under(key: bytes, process: Process) -> int:
+    from uphold.crypto.fields import HEADER, associated_data
+
+    opened = 0
+    for _model, field, instance, raw in every_ciphertext():
+        if process_id_of(instance) != process.pk:
+            continue
+        scope = field.scope_for(instance)
+        with contextlib.suppress(primitives.CryptoError):
+            primitives.decrypt(key, bytes(raw)[HEADER:], associated_data(instance, field, scope))
+            opened += 1
+    return opened
+
+
+def test_a_generation_inserted_in_the_database_is_never_written_under(
+    people, accounts, monkeypatch
+):
+    kestrel = Process.objects.get(code="kestrel")
+    forged = primitives.random_key()
+    for scope in ("record", "survivor", "community"):
+        forge_generation(kestrel, scope, 1000, forged, [people["support"], people["contact"]])
+    failed, err = verify_output("support", accounts["support"]["password"], monkeypatch)
+    assert failed and "support holds a key that does not follow from the keys they trust" in err
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        rotate_keys(people["support"], "kestrel")
+    assert opened_under(forged, kestrel) == 0
+    inbox = kestrel.inbox
+    with pytest.raises(primitives.CryptoError):
+        primitives.decrypt(forged, bytes(inbox.private_sealed), crypto._inbox_ad(kestrel.pk))
+    with using(ring_of(people["contact"], accounts["contact"]["password"])):
+        assert Process.objects.get(pk=kestrel.pk).title.startswith("MARKER")
+
+
+def test_finishing_a_rotation_hands_x_nothing_from_a_forged_older_generation(people, accounts):
+    support_ring = ring_of(people["support"], accounts["support"]["password"])
+    with using(support_ring):
+        rotate_keys(people["support"], "kestrel")
+    kestrel = Process.objects.get(code="kestrel")
+    x = Membership.objects.get(process=kestrel, user=people["respondent"])
+    Membership.objects.filter(pk=x.pk).update(role="support")
+    rotation.Rotation.objects.create(
+        process=kestrel, scopes="record,survivor,community", started_by=people["support"]
+    )
+    users = [people["support"], people["contact"], people["respondent"]]
+    for scope in ("record", "survivor", "community"):
+        forge_generation(kestrel, scope, 0, primitives.random_key(), users)
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        rotate_keys(people["support"], "kestrel")  # "Finish replacing the keys"
+    Membership.objects.filter(pk=x.pk).update(role="respondent")
+    SealedScopeKey.objects.filter(scope_key__generation=0).delete()
+    assert respondent_opens(people, accounts) == X_MAY_READ
+
+
+def test_a_forged_generation_gives_a_forged_feed_no_place(people, accounts, as_member):
+    kestrel = Process.objects.get(code="kestrel")
+    forged = primitives.random_key()
+    forge_generation(kestrel, "record", 777, forged, [people["support"], people["contact"]])
+    public, _private = primitives.new_key_pair()
+    support = Membership.objects.get(process=kestrel, user=people["support"])
+    feed = CalendarFeed.objects.create(
+        membership=support,
+        token_hash="e" * 64,
+        with_place=True,
+        public_key=public,
+        attested_generation=777,
+    )
+    CalendarFeed.objects.filter(pk=feed.pk).update(
+        attestation=calendar._attestation(forged, feed, 777)
+    )
+    with as_member("contact") as contact:
+        _plan(contact, x_expected=False, place="the group's own room")
+    assert not FeedPlace.objects.filter(feed=feed).exists()
+
+
+def test_a_replaced_key_of_the_rotator_hands_x_nothing(people, accounts):
+    kestrel = Process.objects.get(code="kestrel")
+    support, x = people["support"], people["respondent"]
+    record_key = ScopeKey.objects.get(process=kestrel, scope="record", active=True)
+    genuine = SealedScopeKey.objects.get(scope_key=record_key, user=support)
+    kept = (bytes(genuine.sealed), genuine.attestation, genuine.holder_mac)
+    forged = primitives.random_key()
+    context = primitives.scope_key_context(kestrel.pk, "record", record_key.generation)
+    for user in (support, x):
+        public = bytes(UserKey.objects.get(user=user).public_key)
+        SealedScopeKey.objects.update_or_create(
+            scope_key=record_key,
+            user=user,
+            defaults={
+                "sealed": primitives.seal_to(public, context + forged),
+                "attestation": crypto._attestation(forged, record_key, user.pk, public),
+                "holder_mac": "",
+            },
+        )
+    Membership.objects.filter(process=kestrel, user=x).update(role="support")
+    # The replaced key is not the one support pinned: it is not used, so record is not
+    # replaced with it and nothing is carried over on its say-so.
+    with using(ring_of(support, accounts["support"]["password"])):
+        rotate_keys(support, "kestrel")
+    assert ScopeKey.objects.get(process=kestrel, scope="record", active=True) == record_key
+    Membership.objects.filter(process=kestrel, user=x).update(role="respondent")
+    SealedScopeKey.objects.filter(pk=genuine.pk).update(
+        sealed=kept[0], attestation=kept[1], holder_mac=kept[2]
+    )
+    SealedScopeKey.objects.filter(scope_key=record_key, user=x).delete()
+    with using(ring_of(support, accounts["support"]["password"])):
+        rotate_keys(support, "kestrel")
+    assert respondent_opens(people, accounts) == X_MAY_READ
+
+
+def test_a_first_key_that_opens_nothing_stored_is_never_handed_on(people, accounts, client_for):
+    """A newcomer trusts the first keys they are given; a database writer may seal keys of his
+    own to them before the group does. Replacing the keys with such a key is refused."""
+    _inv, token = invite_member(people["support"], "kestrel", "contact")
+    newcomer = create_user("glasgow", "a long passphrase here").user
+    accept_as_member(acting_as(newcomer), token)
+    kestrel = Process.objects.get(code="kestrel")
+    forged = primitives.random_key()
+    for scope in scopes.READERS:
+        active = ScopeKey.objects.get(process=kestrel, scope=scope, active=True)
+        public = bytes(UserKey.objects.get(user=newcomer).public_key)
+        context = primitives.scope_key_context(kestrel.pk, scope, active.generation)
+        SealedScopeKey.objects.create(
+            scope_key=active,
+            user=newcomer,
+            sealed=primitives.seal_to(public, context + forged),
+            attestation=crypto._attestation(forged, active, newcomer.pk, public),
+        )
+    with (
+        using(ring_of(newcomer, "a long passphrase here")),
+        pytest.raises(crypto_validation_error()),
+    ):
+        rotate_keys(acting_as(newcomer), "kestrel")
+    assert respondent_opens(people, accounts) == X_MAY_READ
+    assert ScopeKey.objects.filter(process=kestrel, active=False).count() == 0
+
+
+def crypto_validation_error():
+    from django.core.exceptions import ValidationError
+
+    return ValidationError
+
+
+def test_a_chain_head_sealed_under_a_forged_key_is_named(people, accounts):
+    from uphold.audit import services as audit
+    from uphold.audit.models import AuditEvent, Checkpoint
+
+    kestrel = Process.objects.get(code="kestrel")
+    forged = primitives.random_key()
+    forge_generation(kestrel, "record", 777, forged, [people["support"]])
+    AuditEvent.objects.filter(process=kestrel).order_by("-seq").first().delete()
+    head = AuditEvent.objects.filter(process=kestrel).order_by("-seq").first()
+    Checkpoint.objects.filter(process=kestrel).update(
+        seq=head.seq,
+        digest=head.digest,
+        key_generation=777,
+        mac=audit._head_mac(forged, kestrel.pk, head.seq, head.digest),
+    )
+    problem = audit.verify_with_key(
+        ring_of(people["support"], accounts["support"]["password"]), kestrel
+    )
+    assert problem is not None and "cannot be opened" in problem.reason

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from uphold.crypto import primitives
-from uphold.crypto.fields import process_id_of
+from uphold.crypto.fields import generation_of, process_id_of
 from uphold.crypto.keyring import Keyring, using
 from uphold.crypto.models import ScopeKey, SealedScopeKey
 from uphold.crypto.services import unlock
@@ -58,7 +58,16 @@ def test_after_rotation_the_leavers_keys_open_nothing(people, accounts):
         Keyring(people["support"].pk, unlock(people["support"], accounts["support"]["password"]))
     )
     assert after == before
-    assert not ScopeKey.objects.filter(process__code="kestrel", generation=1).exists()
+    # The old generation stays, retired, for the chain; the leaver holds no copy of it, and
+    # nothing stored is under it any more.
+    assert not ScopeKey.objects.filter(process__code="kestrel", generation=1, active=True).exists()
+    assert not SealedScopeKey.objects.filter(user=people["contact"]).exists()
+    kestrel = ScopeKey.objects.filter(process__code="kestrel").first().process_id
+    assert not any(
+        generation_of(raw) == 1
+        for _m, _f, instance, raw in every_ciphertext()
+        if process_id_of(instance) == kestrel
+    )
     assert set(
         ScopeKey.objects.filter(process__code="kestrel", active=True).values_list(
             "generation", flat=True

@@ -219,7 +219,7 @@ def log_in(request: HttpRequest, username: str, password: str, code: str) -> Log
     login(request, user)  # a new session id
     otp_login(request, device)
     crypto_sessions.hold(request, private_key)
-    crypto.attest_own_keys(user.pk, private_key)  # rows from before attestations existed
+    crypto.pin_own_keys(user.pk, private_key)  # the keys given since the last login
     _audit_login(user)
     now = timezone.now().isoformat()
     request.session[LOGIN_AT] = now

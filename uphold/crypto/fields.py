@@ -119,10 +119,11 @@ class EncryptedTextField(models.BinaryField):
         process_id = process_id_of(instance)
         generation, key = ring.scope_key(process_id, scope)
         if not ScopeKey.objects.filter(
-            process_id=process_id, scope=scope, generation=generation
+            process_id=process_id, scope=scope, generation__lte=generation, active=True
         ).exists():
-            # A rotation finished since this keyring opened the key: writing with it would
-            # leave text nobody can open, or that a former member's copy opens.
+            # A rotation finished since this keyring opened the key (the key is retired, or
+            # gone): writing with it would leave text the remaining members' new key does not
+            # open, or that a former member's copy opens.
             raise keyring.NoKey(f"{scope} key {generation} was replaced; try again")
         body = primitives.encrypt(key, self.to_bytes(value), associated_data(instance, self, scope))
         return Sealed(MAGIC + generation.to_bytes(4, "big") + body)

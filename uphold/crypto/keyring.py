@@ -3,8 +3,16 @@
 A keyring is made from the actor's private key (unsealed from the session, or from a password
 in the CLI). The encrypted fields ask the current keyring for a scope key; the worker's keyring
 holds no private key and can only seal to a process inbox.
+
+Anyone can seal a key to a member's public key, a database writer included, so a key row that
+opens is not yet a key to use. A keyring trusts a row only if the member pinned it (see
+`pin_mac`), if it follows by its chain MAC from a key the keyring trusts (a rotation), or, the
+first time, if the member has pinned no key in the process at all (trust on first use, at the
+moment access is given). Anything else raises `UntrustedKey`, so a database writer cannot make
+a member write under, re-seal, or hand on a key of his own.
 """
 
+import hashlib
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -18,11 +26,34 @@ class NoKey(Exception):
     """The actor holds no key for that scope of that process (not theirs to read, or not yet)."""
 
 
+class UntrustedKey(NoKey):
+    """A key row opens, but nothing the actor trusts vouches for it: it is not used."""
+
+
+def pin_mac(private_key: bytes, scope_key: ScopeKey, key: bytes) -> str:
+    """The holder's pin: only the holder of `private_key` can make or check it."""
+    return primitives.key_mac(private_key, b"uphold-pin", _about(scope_key, key))
+
+
+def chain_mac(previous: bytes, scope_key: ScopeKey, key: bytes) -> str:
+    """Made by a rotation under the key generation `scope_key.chain_from` it replaces."""
+    message = _about(scope_key, key) + f"from|{scope_key.chain_from}".encode()
+    return primitives.key_mac(previous, b"uphold-chain", message)
+
+
+def _about(scope_key: ScopeKey, key: bytes) -> bytes:
+    context = primitives.scope_key_context(
+        scope_key.process_id, scope_key.scope, scope_key.generation
+    )
+    return context + hashlib.sha256(key).digest()
+
+
 class Keyring:
     def __init__(self, user_id: int | None, private_key: bytes | None) -> None:
         self.user_id = user_id
         self.private_key = private_key
         self._keys: dict[tuple[int, str, int | None], tuple[int, bytes]] = {}
+        self._pinned: dict[int, bool] = {}
 
     def scope_key(
         self, process_id: int, scope: str, generation: int | None = None
@@ -40,33 +71,47 @@ class Keyring:
             return False
         return True
 
-    def remember(self, process_id: int, scope: str, generation: int, key: bytes) -> None:
+    def remember(
+        self, process_id: int, scope: str, generation: int, key: bytes, active: bool = True
+    ) -> None:
         """A key this actor has just made (a new process, a rotation)."""
         self._keys[(process_id, scope, generation)] = (generation, key)
-        self._keys[(process_id, scope, None)] = (generation, key)
+        if active:
+            self._keys[(process_id, scope, None)] = (generation, key)
 
     def preload(self, process_id: int) -> None:
-        """Opens every key this actor holds in the process, in one query (pages that check
-        many scopes and generations)."""
+        """Opens every key this actor holds and trusts in the process, in one query (pages
+        that check many scopes and generations)."""
         if self.private_key is None:
             return
-        for sealed in SealedScopeKey.objects.filter(
-            scope_key__process_id=process_id, user_id=self.user_id
-        ).select_related("scope_key"):
+        for sealed in self._rows(process_id).order_by("scope_key__generation"):
             scope_key = sealed.scope_key
             try:
-                opened = self._unseal(sealed)
-            except primitives.CryptoError:
+                opened = self._trusted(sealed)
+            except (NoKey, primitives.CryptoError):
                 continue
             self._keys[(process_id, scope_key.scope, scope_key.generation)] = opened
             if scope_key.active:
                 self._keys[(process_id, scope_key.scope, None)] = opened
 
+    def trust(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
+        """The row's key if this keyring trusts it, else UntrustedKey (for pinning, checks)."""
+        return self._trusted(sealed)
+
+    def _rows(self, process_id: int):
+        return SealedScopeKey.objects.filter(
+            scope_key__process_id=process_id, user_id=self.user_id
+        ).select_related("scope_key")
+
     def _open(self, process_id: int, scope: str, generation: int | None) -> tuple[int, bytes]:
         if self.private_key is None:
             raise NoKey(scope)
         keys = ScopeKey.objects.filter(process_id=process_id, scope=scope)
-        keys = keys.filter(generation=generation) if generation else keys.filter(active=True)
+        keys = (
+            keys.filter(generation=generation)
+            if generation is not None
+            else keys.filter(active=True)
+        )
         sealed = (
             SealedScopeKey.objects.filter(scope_key__in=keys, user_id=self.user_id)
             .select_related("scope_key")
@@ -74,7 +119,32 @@ class Keyring:
         )
         if sealed is None:
             raise NoKey(scope)
-        return self._unseal(sealed)
+        return self._trusted(sealed)
+
+    def _trusted(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
+        generation, key = self._unseal(sealed)
+        scope_key = sealed.scope_key
+        if primitives.same_mac(sealed.holder_mac, pin_mac(self.private_key, scope_key, key)):
+            return generation, key
+        if scope_key.chain_from is not None and scope_key.chain_from < generation:
+            try:
+                _g, previous = self.scope_key(
+                    scope_key.process_id, scope_key.scope, scope_key.chain_from
+                )
+            except (NoKey, primitives.CryptoError):
+                previous = None
+            if previous and primitives.same_mac(
+                scope_key.chain_mac, chain_mac(previous, scope_key, key)
+            ):
+                return generation, key
+        if not self._pinned_any(scope_key.process_id):
+            return generation, key  # the first keys given to this member
+        raise UntrustedKey(scope_key.scope)
+
+    def _pinned_any(self, process_id: int) -> bool:
+        if process_id not in self._pinned:
+            self._pinned[process_id] = self._rows(process_id).exclude(holder_mac="").exists()
+        return self._pinned[process_id]
 
     def _unseal(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
         opened = primitives.open_sealed(self.private_key, bytes(sealed.sealed))

@@ -37,6 +37,11 @@ class ScopeKey(models.Model):
     scope = models.CharField(max_length=16, choices=[(s, s) for s in scopes.READERS])
     generation = models.PositiveIntegerField()
     active = models.BooleanField(default=True)
+    # A generation made by a rotation carries a MAC under the key it follows (`chain_from`):
+    # a member who trusts that one trusts this one, and a generation a database writer inserts
+    # follows from nothing.
+    chain_from = models.PositiveIntegerField(null=True, blank=True)
+    chain_mac = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -65,6 +70,9 @@ class SealedScopeKey(models.Model):
     # only someone holding the key can make it, so a row or a public key written into the
     # database by anyone else is recognised, and a rotation never seals to it.
     attestation = models.CharField(max_length=64, blank=True, default="")
+    # A MAC under a key derived from the holder's own private key: the holder's pin on this key.
+    # Nobody else can make it, so a key a database writer seals to a member is not pinned.
+    holder_mac = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -27,9 +27,9 @@ from uphold.processes.models import Process
 
 from . import primitives
 from .fields import encrypted_fields, generation_of, process_id_of
-from .keyring import Keyring, NoKey, using
+from .keyring import Keyring, NoKey, chain_mac, using
 from .models import ProcessInbox, Rotation, ScopeKey, SealedScopeKey, UserKey
-from .services import _inbox_ad, attest_own_keys, is_attested, seal_scope_key
+from .services import _inbox_ad, is_attested, pin_own_keys, seal_scope_key
 
 # Sent inside `finish`'s transaction with process, scope, reader (opens the old generation)
 # and writer (writes with the new one): whatever is bound to the old key is moved here.
@@ -39,29 +39,72 @@ BATCH = 50
 Progress = Callable[[str], None]
 
 
-def _newest(process: Process, scope: str) -> ScopeKey:
-    return ScopeKey.objects.filter(process=process, scope=scope).order_by("-generation").first()
+def _new_generation(ring: Keyring, process: Process, scope: str) -> tuple[int, bytes]:
+    """The generation this rotation made: the newest one above the active key that the
+    rotator's keyring trusts (a generation inserted by a database writer is not)."""
+    active = ScopeKey.objects.get(process=process, scope=scope, active=True).generation
+    for generation in (
+        ScopeKey.objects.filter(process=process, scope=scope, generation__gte=active)
+        .order_by("-generation")
+        .values_list("generation", flat=True)
+    ):
+        try:
+            return ring.scope_key(process.pk, scope, generation)
+        except (NoKey, primitives.CryptoError):
+            continue
+    raise NoKey(scope)
+
+
+class KeyDoesNotOpen(Exception):
+    """The rotator's key does not open what is stored: it is not the process's key."""
 
 
 @transaction.atomic
 def start(ring: Keyring, process: Process, scopes: list[str], actor) -> Rotation:
-    """Reuses an unfinished rotation of this process if there is one."""
+    """Reuses an unfinished rotation of this process if there is one.
+
+    Before anything is sealed to anyone, the rotator's key must open every ciphertext of the
+    scope: a key a database writer slipped into the rotator's keyring would not, and the new
+    key is then handed to nobody on its say-so."""
     running = Rotation.objects.filter(process=process, finished_at__isnull=True).first()
     if running:
         return running
-    attest_own_keys(ring.user_id, ring.private_key)
+    pin_own_keys(ring.user_id, ring.private_key)
     for scope in scopes:
         old_generation, old_key = ring.scope_key(process.pk, scope)  # the rotator must hold it
+        _check_opens(ring, process, scope)
         key = primitives.random_key()
-        new = ScopeKey.objects.create(
-            process=process, scope=scope, generation=old_generation + 1, active=False
+        newest = ScopeKey.objects.filter(process=process, scope=scope).order_by("-generation")
+        new = ScopeKey(
+            process=process,
+            scope=scope,
+            generation=newest.first().generation + 1,
+            active=False,
+            chain_from=old_generation,
         )
-        _carry_over(process, scope, old_generation, old_key, new, key)
+        new.chain_mac = chain_mac(old_key, new, key)
+        new.save()
+        ring.remember(process.pk, scope, new.generation, key, active=False)
+        _carry_over(process, scope, old_generation, old_key, new, key, ring)
     return Rotation.objects.create(process=process, scopes=",".join(scopes), started_by=actor)
 
 
+def _check_opens(ring: Keyring, process: Process, scope: str) -> None:
+    for instance, field, raw in _rows(process, scope):
+        try:
+            field.open(instance, raw, ring)
+        except (NoKey, primitives.CryptoError) as error:
+            raise KeyDoesNotOpen(scope) from error
+
+
 def _carry_over(
-    process: Process, scope: str, old_generation: int, old_key: bytes, new: ScopeKey, key: bytes
+    process: Process,
+    scope: str,
+    old_generation: int,
+    old_key: bytes,
+    new: ScopeKey,
+    key: bytes,
+    ring: Keyring,
 ) -> None:
     """Seals the new generation to each true holder of the old one who lacks it."""
     allowed = scope_rules.holders(process.pk, scope)
@@ -75,7 +118,7 @@ def _carry_over(
         if membership is None or row.user_id in has_new:
             continue
         if is_attested(old_key, row, bytes(public[row.user_id])):
-            seal_scope_key(new, key, membership)
+            seal_scope_key(new, key, membership, own=ring)
 
 
 def _rows(process: Process, scope: str) -> Iterator[tuple]:
@@ -99,8 +142,7 @@ def _rows(process: Process, scope: str) -> Iterator[tuple]:
 
 def _writing_ring(ring: Keyring, process: Process, scope: str) -> tuple[Keyring, int]:
     """A keyring that reads every generation but writes with the new one."""
-    new = _newest(process, scope)
-    generation, key = ring.scope_key(process.pk, scope, new.generation)
+    generation, key = _new_generation(ring, process, scope)
     writer = Keyring(ring.user_id, ring.private_key)
     writer.remember(process.pk, scope, generation, key)
     return writer, generation
@@ -143,14 +185,9 @@ def finish(ring: Keyring, rotation: Rotation) -> None:
             _reseal(ring, writer, left)  # whatever was written meanwhile
             new = ScopeKey.objects.get(process=process, scope=scope, generation=new_generation)
             _g, new_key = writer.scope_key(process.pk, scope)
-            for old in ScopeKey.objects.filter(
-                process=process, scope=scope, generation__lt=new_generation
-            ):
-                try:
-                    _g, old_key = ring.scope_key(process.pk, scope, old.generation)
-                except NoKey:
-                    continue
-                _carry_over(process, scope, old.generation, old_key, new, new_key)
+            # Whoever was given the old key meanwhile gets the new one too.
+            old_generation, old_key = ring.scope_key(process.pk, scope)
+            _carry_over(process, scope, old_generation, old_key, new, new_key, ring)
             if scope == "record":
                 _reseal_inbox(ring, writer, process, new_generation)
             key_replaced.send(
@@ -160,9 +197,11 @@ def finish(ring: Keyring, rotation: Rotation) -> None:
             ScopeKey.objects.filter(process=process, scope=scope, generation=new_generation).update(
                 active=True
             )
-            ScopeKey.objects.filter(
-                process=process, scope=scope, generation__lt=new_generation
-            ).delete()  # and with them every sealed copy of the old keys
+            # The old generations stay, retired: nothing is written with them (fields.seal) and
+            # nothing stored opens with them any more, but they anchor the chain by which the
+            # remaining members trust the new key. A member who leaves loses every copy, and
+            # every copy of the retired key that is not a true holder's goes now.
+            _prune(process, scope, old_generation, old_key)
         rotation.finished_at = timezone.now()
         rotation.save(update_fields=["finished_at"])
         from uphold.audit.models import Kind
@@ -170,6 +209,16 @@ def finish(ring: Keyring, rotation: Rotation) -> None:
 
         rebaseline(rotation.started_by, process, Kind.ROTATE)
         record(rotation.started_by, process, Kind.ROTATE)
+
+
+def _prune(process: Process, scope: str, generation: int, key: bytes) -> None:
+    allowed = scope_rules.holders(process.pk, scope)
+    public = dict(UserKey.objects.filter(user_id__in=allowed).values_list("user_id", "public_key"))
+    for row in SealedScopeKey.objects.filter(
+        scope_key__process=process, scope_key__scope=scope, scope_key__generation=generation
+    ).select_related("scope_key"):
+        if row.user_id not in allowed or not is_attested(key, row, bytes(public[row.user_id])):
+            row.delete()
 
 
 def _reseal_inbox(reader: Keyring, writer: Keyring, process: Process, generation: int) -> None:

@@ -11,7 +11,7 @@ from uphold.processes import scopes
 from uphold.processes.models import Membership, Process
 
 from . import primitives
-from .keyring import Keyring, NoKey
+from .keyring import Keyring, NoKey, pin_mac
 from .models import ProcessInbox, ScopeKey, SealedScopeKey, UserKey
 
 WORDS = Mnemonic("english")
@@ -110,41 +110,51 @@ def is_attested(key: bytes, sealed: SealedScopeKey, public: bytes) -> bool:
     return primitives.same_mac(sealed.attestation, expected)
 
 
-def seal_scope_key(scope_key: ScopeKey, key: bytes, membership: Membership) -> None:
-    """Every scope key given to a person goes through here, and only to a holder by role."""
+def seal_scope_key(
+    scope_key: ScopeKey, key: bytes, membership: Membership, own: Keyring | None = None
+) -> None:
+    """Every scope key given to a person goes through here, and only to a holder by role.
+
+    `own` is the actor's keyring when the actor seals to themselves (a new process, a
+    rotation): their copy is pinned at once."""
     if not scopes.may_hold(membership, scope_key.process_id, scope_key.scope):
         raise NotAHolder(f"{membership.role} does not read {scope_key.scope}")
     public = bytes(UserKey.objects.get(user_id=membership.user_id).public_key)
     context = primitives.scope_key_context(
         scope_key.process_id, scope_key.scope, scope_key.generation
     )
+    mine = own is not None and own.user_id == membership.user_id and own.private_key
     SealedScopeKey.objects.update_or_create(
         scope_key=scope_key,
         user_id=membership.user_id,
         defaults={
             "sealed": primitives.seal_to(public, context + key),
             "attestation": _attestation(key, scope_key, membership.user_id, public),
+            "holder_mac": pin_mac(own.private_key, scope_key, key) if mine else "",
         },
     )
 
 
-def attest_own_keys(user_id: int, private_key: bytes) -> None:
-    """Rows from before attestations existed: a row that opens with the user's own private key
-    was sealed by a holder, so the user may vouch for it (with the public key derived from the
-    private one, not the stored one)."""
-    ring = Keyring(user_id, private_key)
+def pin_own_keys(user_id: int, private_key: bytes) -> None:
+    """At login: the member pins every key row their keyring trusts (see keyring.py), and
+    vouches for rows from before attestations existed, with the public key derived from
+    their private key (not the stored one). Rows it does not trust are left as they are."""
     public = primitives.public_of(private_key)
-    for sealed in SealedScopeKey.objects.filter(user_id=user_id, attestation="").select_related(
-        "scope_key"
-    ):
+    rings: dict[int, Keyring] = {}
+    rows = SealedScopeKey.objects.filter(user_id=user_id).select_related("scope_key")
+    for sealed in rows.order_by("scope_key__process_id", "scope_key__generation"):
         scope_key = sealed.scope_key
+        ring = rings.setdefault(scope_key.process_id, Keyring(user_id, private_key))
         try:
-            _g, key = ring.scope_key(scope_key.process_id, scope_key.scope, scope_key.generation)
+            _g, key = ring.trust(sealed)
         except (NoKey, primitives.CryptoError):
             continue
-        SealedScopeKey.objects.filter(pk=sealed.pk).update(
-            attestation=_attestation(key, scope_key, user_id, public)
-        )
+        pin = pin_mac(private_key, scope_key, key)
+        attestation = sealed.attestation or _attestation(key, scope_key, user_id, public)
+        if (sealed.holder_mac, sealed.attestation) != (pin, attestation):
+            SealedScopeKey.objects.filter(pk=sealed.pk).update(
+                holder_mac=pin, attestation=attestation
+            )
 
 
 def fingerprint_of(user) -> str:
@@ -163,7 +173,7 @@ def create_process_keys(process: Process, founder: Membership, ring: Keyring) ->
         key = primitives.random_key()
         scope_key = ScopeKey.objects.create(process=process, scope=scope, generation=1)
         if scope in held:
-            seal_scope_key(scope_key, key, founder)
+            seal_scope_key(scope_key, key, founder, own=ring)
             ring.remember(process.pk, scope, 1, key)
     generation, record = ring.scope_key(process.pk, scopes.RECORD)
     public, private = primitives.new_key_pair()
@@ -268,6 +278,8 @@ def stray_keys(process: Process, ring: Keyring | None = None) -> list[Stray]:
             reason = _("holds a key but is not a member")
         elif not scopes.may_hold(membership, process.pk, scope_key.scope):
             reason = _("holds a key that their role does not read")
+        elif ring is not None and row.user_id == ring.user_id and not _trusted(ring, row):
+            reason = _("holds a key that does not follow from the keys they trust")
         elif (
             ring is not None
             and row.attestation  # empty: from before attestations; never used by a rotation
@@ -278,6 +290,14 @@ def stray_keys(process: Process, ring: Keyring | None = None) -> list[Stray]:
             continue
         found.append(Stray(scope_key.scope, row.user.username, str(reason)))
     return found
+
+
+def _trusted(ring: Keyring, row: SealedScopeKey) -> bool:
+    try:
+        ring.trust(row)
+    except (NoKey, primitives.CryptoError):
+        return False
+    return True
 
 
 def _made_by_holder(ring: Keyring, row: SealedScopeKey, public: bytes | None) -> bool:

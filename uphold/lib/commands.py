@@ -9,7 +9,7 @@ from uphold.accounts.models import User
 from uphold.accounts.services import acting_as
 from uphold.crypto import keyring
 from uphold.crypto.primitives import UnsafeKdfParams
-from uphold.crypto.services import unlock
+from uphold.crypto.services import pin_own_keys, unlock
 
 
 class MemberCommand(BaseCommand):
@@ -33,5 +33,6 @@ class MemberCommand(BaseCommand):
                 "outside the safe range. Nothing was changed. Someone may have altered the "
                 "database."
             ) from error
+        pin_own_keys(user.pk, private_key)  # as at a login
         keyring.activate(keyring.Keyring(user.pk, private_key))
         return acting_as(user)

@@ -6,7 +6,7 @@ from uphold.accounts.models import User
 from uphold.accounts.services import accept_as_member, acting_as, create_user
 from uphold.crypto import keyring
 from uphold.crypto.keyring import Keyring
-from uphold.crypto.services import fingerprint_of, unlock
+from uphold.crypto.services import fingerprint_of, pin_own_keys, unlock
 
 from . import services
 from .models import Process, Role
@@ -59,4 +59,7 @@ def build_process(
             membership = accept_as_member(acting_as(User.objects.get(username=username)), token)
             fingerprint = fingerprint_of(membership.user)
             services.grant_access(founder, code, membership.pk, fingerprint)
+    for account in accounts[1:]:  # as at each one's first login after access was given
+        user = User.objects.get(username=account["username"])
+        pin_own_keys(user.pk, unlock(user, account["password"]))
     return accounts

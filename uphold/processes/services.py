@@ -127,7 +127,16 @@ def rotate_keys(actor: User, process: Process | str, progress=lambda line: None)
     mine = authorize(actor, "keys.rotate", process)
     ring = keyring.current()
     held = [s for s in scopes.READERS if ring.holds(mine.process.pk, s)]
-    return rotation.run(ring, mine.process, held, actor, progress)
+    try:
+        return rotation.run(ring, mine.process, held, actor, progress)
+    except rotation.KeyDoesNotOpen as error:
+        raise ValidationError(
+            _(
+                "A key you hold does not open what is stored in this process, so the keys were "
+                "not replaced and nothing was changed. Someone may have altered the database: "
+                "tell your group and the person who runs the server."
+            )
+        ) from error
 
 
 def grant_access(

@@ -117,7 +117,11 @@ def grant_view(request: HttpRequest, membership: Membership, member_id: int) -> 
 @process_view("keys.rotate")
 @require_POST
 def rotate_view(request: HttpRequest, membership: Membership) -> HttpResponse:
-    services.rotate_keys(request.user, membership.process)
+    try:
+        services.rotate_keys(request.user, membership.process)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("members", code=membership.process.code)
     messages.success(
         request, _("The keys are replaced. Someone who has left cannot open anything new.")
     )

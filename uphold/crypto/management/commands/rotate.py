@@ -2,7 +2,8 @@
 
 import sys
 
-from django.core.management.base import CommandParser
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError, CommandParser
 
 from uphold.lib.commands import MemberCommand
 from uphold.processes.services import rotate_keys
@@ -22,4 +23,7 @@ class Command(MemberCommand):
             self.stdout.write(line)
             sys.stdout.flush()
 
-        rotate_keys(actor, code, progress)
+        try:
+            rotate_keys(actor, code, progress)
+        except ValidationError as error:
+            raise CommandError(error.messages[0]) from error
