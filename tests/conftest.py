@@ -351,3 +351,14 @@ def smtp_server(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     yield inbox
     controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_keyring_left_over():
+    """A command sets its member's keyring for the whole process (keyring.activate); in the
+    tests that process runs on, so each test starts and ends with none."""
+    from uphold.crypto import keyring
+
+    token = keyring._current.set(keyring.NOBODY)
+    yield
+    keyring._current.reset(token)

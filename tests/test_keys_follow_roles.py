@@ -12,6 +12,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -662,4 +663,122 @@ def test_a_chain_head_sealed_under_a_forged_key_is_named(people, accounts):
     problem = audit.verify_with_key(
         ring_of(people["support"], accounts["support"]["password"]), kestrel
     )
-    assert problem is not None and "cannot be opened" in problem.reason
+    assert problem is not None and "sealed chain head" in problem.reason
+
+
+def test_a_retired_key_marked_active_again_is_not_written_under(people, accounts):
+    """A former member kept the old keys; moving the 'active' mark back to that generation
+    must not make the remaining members write what those keys open."""
+    from .rotation_tools import remove_keeping_copies
+    from .test_rotation import opened_with_kept_keys
+
+    kept = remove_keeping_copies(people["support"], "contact", accounts["contact"]["password"])
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        rotate_keys(people["support"], "kestrel")
+    assert opened_with_kept_keys(kept) == 0
+    kestrel = Process.objects.get(code="kestrel")
+    for scope in scopes.READERS:
+        ScopeKey.objects.filter(process=kestrel, scope=scope).update(active=False)
+        ScopeKey.objects.filter(process=kestrel, scope=scope, generation=1).update(active=True)
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        kestrel = Process.objects.get(code="kestrel")
+        kestrel.title = "written after the mark was moved"
+        with contextlib.suppress(NoKey), transaction.atomic():
+            kestrel.save(update_fields=["title"])
+    assert opened_with_kept_keys(kept) == 0
+
+
+def test_blanked_pins_do_not_make_members_trust_a_forged_newer_key(people, accounts):
+    kestrel = Process.objects.get(code="kestrel")
+    forged = primitives.random_key()
+    users = [people["support"], people["contact"], people["respondent"]]
+    ScopeKey.objects.filter(process=kestrel, scope="record").update(active=False)
+    forge_generation(kestrel, "record", 2, forged, users)
+    ScopeKey.objects.filter(process=kestrel, scope="record", generation=2).update(active=True)
+    SealedScopeKey.objects.filter(scope_key__process=kestrel).update(holder_mac="")
+    support_ring = ring_of(people["support"], accounts["support"]["password"])
+    assert support_ring.scope_key(kestrel.pk, "record")[0] == 1  # first use: the oldest only
+    with using(support_ring):
+        process = Process.objects.get(pk=kestrel.pk)
+        process.title = "written after the attack"
+        with contextlib.suppress(NoKey), transaction.atomic():  # refused: not the active key
+            process.save(update_fields=["title"])
+    assert opened_under(forged, kestrel) == 0
+
+
+def _leaver_and_rotation(people, accounts):
+    """A second contact member joins, is given access, copies their keys, and is removed; the
+    keys are replaced. Returns their membership, key rows and kept keys, as copied then."""
+    _inv, token = invite_member(people["support"], "kestrel", "contact")
+    leaver = create_user("leaver", "a long passphrase here").user
+    membership = accept_as_member(acting_as(leaver), token)
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        grant_access(people["support"], "kestrel", membership.pk, crypto.fingerprint_of(leaver))
+    private = crypto.unlock(leaver, "a long passphrase here")
+    crypto.pin_own_keys(leaver.pk, private)
+    rows = list(SealedScopeKey.objects.filter(user=leaver).select_related("scope_key"))
+    kept = {(r.scope_key.scope, r.scope_key.generation): bytes(r.sealed) for r in rows}
+    remove_member(people["support"], "kestrel", membership.pk)
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        rotate_keys(people["support"], "kestrel")
+    return membership, rows, {"private": private, "sealed": kept, "user": leaver}
+
+
+def test_a_feed_and_a_chain_head_made_under_a_retired_key_are_refused(people, accounts, as_member):
+    from uphold.audit import services as audit
+    from uphold.audit.models import Checkpoint
+
+    _contact, _rows, kept = _leaver_and_rotation(people, accounts)
+    record_key = primitives.open_sealed(kept["private"], kept["sealed"][("record", 1)])[-32:]
+    kestrel = Process.objects.get(code="kestrel")
+    support = Membership.objects.get(process=kestrel, user=people["support"])
+    public, _private = primitives.new_key_pair()
+    feed = CalendarFeed.objects.create(
+        membership=support,
+        token_hash="d" * 64,
+        with_place=True,
+        public_key=public,
+        attested_generation=1,
+    )
+    CalendarFeed.objects.filter(pk=feed.pk).update(
+        attestation=calendar._attestation(record_key, feed, 1)
+    )
+    with as_member("contact") as member:
+        _plan(member, x_expected=False, place="the group's room")
+    assert not FeedPlace.objects.filter(feed=feed).exists()
+    point = Checkpoint.objects.get(process=kestrel)
+    Checkpoint.objects.filter(pk=point.pk).update(
+        key_generation=1, mac=audit._head_mac(record_key, kestrel.pk, point.seq, point.digest)
+    )
+    ring = ring_of(people["support"], accounts["support"]["password"])
+    assert audit.verify_with_key(ring, kestrel) is not None
+
+
+def test_a_forged_finish_gives_a_restored_leaver_nothing(people, accounts):
+    contact, rows, kept = _leaver_and_rotation(people, accounts)
+    contact.save(force_insert=True)  # put back from an old copy of the database
+    for row in rows:
+        row.save(force_insert=True)
+    kestrel = Process.objects.get(code="kestrel")
+    rotation.Rotation.objects.create(
+        process=kestrel, scopes="record,survivor,community", started_by=people["support"]
+    )
+    with using(ring_of(people["support"], accounts["support"]["password"])):
+        rotate_keys(people["support"], "kestrel")  # "Finish replacing the keys"
+    leaver = Keyring(kept["user"].pk, kept["private"])
+    newest = ScopeKey.objects.get(process=kestrel, scope="record", active=True).generation
+    with pytest.raises(NoKey):
+        leaver.scope_key(kestrel.pk, "record", newest)
+
+
+def test_a_long_forged_chain_does_not_break_the_keyring(people, accounts):
+    kestrel = Process.objects.get(code="kestrel")
+    for generation in range(2, 300):
+        scope_key = forge_generation(
+            kestrel, "record", generation, primitives.random_key(), [people["support"]]
+        )
+        ScopeKey.objects.filter(pk=scope_key.pk).update(
+            chain_from=generation - 1, chain_mac="00" * 32
+        )
+    ring = ring_of(people["support"], accounts["support"]["password"])
+    assert ring.scope_key(kestrel.pk, "record")[0] == 1

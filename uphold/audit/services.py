@@ -12,7 +12,6 @@ from django.db import models, transaction
 
 from uphold.crypto import keyring
 from uphold.crypto.fields import encrypted_fields
-from uphold.crypto.models import ScopeKey
 from uphold.crypto.primitives import CryptoError, key_mac
 from uphold.processes.models import Process
 
@@ -76,16 +75,9 @@ def _head_mac(key: bytes, process_id: int, seq: int, digest: str) -> str:
 
 
 def _checkpoint(process: Process, event: AuditEvent) -> None:
-    """Seals the new head if the acting keyring holds the active `record` key."""
-    active = (
-        ScopeKey.objects.filter(process=process, scope="record", active=True)
-        .values_list("generation", flat=True)
-        .first()
-    )
-    if active is None:
-        return
+    """Seals the new head if the acting keyring holds a `record` key (the newest it trusts)."""
     try:
-        _generation, key = keyring.current().scope_key(process.pk, "record", active)
+        active, key = keyring.current().scope_key(process.pk, "record")
     except (keyring.NoKey, CryptoError):
         return
     Checkpoint.objects.update_or_create(
@@ -108,6 +100,8 @@ def verify_with_key(ring: keyring.Keyring, process: Process) -> Break | None:
     point = Checkpoint.objects.filter(process=process).first()
     if point is None:
         return None
+    if point.key_generation not in ring.live_generations(process.pk, "record"):
+        return Break(process.code, point.seq, 0, "the sealed chain head is not under a live key")
     try:
         _g, key = ring.scope_key(process.pk, "record", point.key_generation)
     except (keyring.NoKey, CryptoError):

@@ -26,6 +26,9 @@ class NoKey(Exception):
     """The actor holds no key for that scope of that process (not theirs to read, or not yet)."""
 
 
+MAX_CHAIN = 50  # rotations a key may be followed back through without a pin
+
+
 class UntrustedKey(NoKey):
     """A key row opens, but nothing the actor trusts vouches for it: it is not used."""
 
@@ -54,11 +57,15 @@ class Keyring:
         self.private_key = private_key
         self._keys: dict[tuple[int, str, int | None], tuple[int, bytes]] = {}
         self._pinned: dict[int, bool] = {}
+        self._depth = 0
 
     def scope_key(
         self, process_id: int, scope: str, generation: int | None = None
     ) -> tuple[int, bytes]:
-        """(generation, key); the active generation unless one is named."""
+        """(generation, key); unless one is named, the newest generation this actor trusts.
+
+        Not the one marked active: a database writer can move that mark, for instance back to
+        a retired key that a former member kept, and members would then write under it."""
         wanted = (process_id, scope, generation)
         if wanted not in self._keys:
             self._keys[wanted] = self._open(process_id, scope, generation)
@@ -91,8 +98,7 @@ class Keyring:
             except (NoKey, primitives.CryptoError):
                 continue
             self._keys[(process_id, scope_key.scope, scope_key.generation)] = opened
-            if scope_key.active:
-                self._keys[(process_id, scope_key.scope, None)] = opened
+            self._keys[(process_id, scope_key.scope, None)] = opened  # ascending: the newest
 
     def trust(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
         """The row's key if this keyring trusts it, else UntrustedKey (for pinning, checks)."""
@@ -106,45 +112,79 @@ class Keyring:
     def _open(self, process_id: int, scope: str, generation: int | None) -> tuple[int, bytes]:
         if self.private_key is None:
             raise NoKey(scope)
-        keys = ScopeKey.objects.filter(process_id=process_id, scope=scope)
-        keys = (
-            keys.filter(generation=generation)
-            if generation is not None
-            else keys.filter(active=True)
-        )
-        sealed = (
-            SealedScopeKey.objects.filter(scope_key__in=keys, user_id=self.user_id)
-            .select_related("scope_key")
-            .first()
-        )
-        if sealed is None:
-            raise NoKey(scope)
-        return self._trusted(sealed)
+        rows = self._rows(process_id).filter(scope_key__scope=scope)
+        if generation is not None:
+            sealed = rows.filter(scope_key__generation=generation).first()
+            if sealed is None:
+                raise NoKey(scope)
+            return self._trusted(sealed)
+        for sealed in rows.order_by("-scope_key__generation"):
+            try:
+                return self._trusted(sealed)
+            except (UntrustedKey, primitives.CryptoError):
+                continue
+        raise NoKey(scope)
 
     def _trusted(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
         generation, key = self._unseal(sealed)
         scope_key = sealed.scope_key
         if primitives.same_mac(sealed.holder_mac, pin_mac(self.private_key, scope_key, key)):
             return generation, key
-        if scope_key.chain_from is not None and scope_key.chain_from < generation:
-            try:
-                _g, previous = self.scope_key(
-                    scope_key.process_id, scope_key.scope, scope_key.chain_from
-                )
-            except (NoKey, primitives.CryptoError):
-                previous = None
-            if previous and primitives.same_mac(
-                scope_key.chain_mac, chain_mac(previous, scope_key, key)
-            ):
-                return generation, key
-        if not self._pinned_any(scope_key.process_id):
-            return generation, key  # the first keys given to this member
+        if self._follows(scope_key, key):
+            return generation, key
+        if self._first_given(sealed):
+            return generation, key
         raise UntrustedKey(scope_key.scope)
 
-    def _pinned_any(self, process_id: int) -> bool:
+    def _follows(self, scope_key: ScopeKey, key: bytes) -> bool:
+        """Chained from a trusted generation; the walk is bounded (a forged chain is long)."""
+        if scope_key.chain_from is None or not 0 < scope_key.chain_from < scope_key.generation:
+            return False
+        if self._depth >= MAX_CHAIN:
+            return False
+        self._depth += 1
+        try:
+            _g, previous = self.scope_key(
+                scope_key.process_id, scope_key.scope, scope_key.chain_from
+            )
+        except (NoKey, primitives.CryptoError):
+            return False
+        finally:
+            self._depth -= 1
+        return primitives.same_mac(scope_key.chain_mac, chain_mac(previous, scope_key, key))
+
+    def _first_given(self, sealed: SealedScopeKey) -> bool:
+        """Trust on first use: the member has pinned nothing in the process yet, and this is
+        their oldest key of the scope (any later one must follow from it by its chain)."""
+        process_id, scope = sealed.scope_key.process_id, sealed.scope_key.scope
         if process_id not in self._pinned:
             self._pinned[process_id] = self._rows(process_id).exclude(holder_mac="").exists()
-        return self._pinned[process_id]
+        if self._pinned[process_id]:
+            return False
+        oldest = (
+            self._rows(process_id)
+            .filter(scope_key__scope=scope)
+            .order_by("scope_key__generation")
+            .values_list("scope_key__generation", flat=True)
+            .first()
+        )
+        return sealed.scope_key.generation == oldest
+
+    def live_generations(self, process_id: int, scope: str) -> set[int]:
+        """What an attestation (a feed, the chain head) may be made under: the newest trusted
+        generation, and while it is not yet the active one (a rotation runs), the one it
+        follows. A retired key, which a former member may have kept, is not among them."""
+        try:
+            newest, _key = self.scope_key(process_id, scope)
+        except (NoKey, primitives.CryptoError):
+            return set()
+        scope_key = ScopeKey.objects.filter(
+            process_id=process_id, scope=scope, generation=newest
+        ).first()
+        live = {newest}
+        if scope_key is not None and not scope_key.active and scope_key.chain_from:
+            live.add(scope_key.chain_from)
+        return live
 
     def _unseal(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
         opened = primitives.open_sealed(self.private_key, bytes(sealed.sealed))

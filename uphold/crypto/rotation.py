@@ -39,12 +39,9 @@ BATCH = 50
 Progress = Callable[[str], None]
 
 
-def _new_generation(ring: Keyring, process: Process, scope: str) -> tuple[int, bytes]:
-    """The generation this rotation made: the newest one above the active key that the
-    rotator's keyring trusts (a generation inserted by a database writer is not)."""
-    active = ScopeKey.objects.get(process=process, scope=scope, active=True).generation
+def _newest_trusted(ring: Keyring, process: Process, scope: str) -> tuple[int, bytes]:
     for generation in (
-        ScopeKey.objects.filter(process=process, scope=scope, generation__gte=active)
+        ScopeKey.objects.filter(process=process, scope=scope)
         .order_by("-generation")
         .values_list("generation", flat=True)
     ):
@@ -141,8 +138,9 @@ def _rows(process: Process, scope: str) -> Iterator[tuple]:
 
 
 def _writing_ring(ring: Keyring, process: Process, scope: str) -> tuple[Keyring, int]:
-    """A keyring that reads every generation but writes with the new one."""
-    generation, key = _new_generation(ring, process, scope)
+    """A keyring that reads every generation but writes with the new one: the newest the
+    rotator trusts (a generation inserted by a database writer is not trusted)."""
+    generation, key = _newest_trusted(ring, process, scope)
     writer = Keyring(ring.user_id, ring.private_key)
     writer.remember(process.pk, scope, generation, key)
     return writer, generation
@@ -185,9 +183,9 @@ def finish(ring: Keyring, rotation: Rotation) -> None:
             _reseal(ring, writer, left)  # whatever was written meanwhile
             new = ScopeKey.objects.get(process=process, scope=scope, generation=new_generation)
             _g, new_key = writer.scope_key(process.pk, scope)
-            # Whoever was given the old key meanwhile gets the new one too.
-            old_generation, old_key = ring.scope_key(process.pk, scope)
-            _carry_over(process, scope, old_generation, old_key, new, new_key, ring)
+            old_generation, old_key = ring.scope_key(process.pk, scope, new.chain_from)
+            # No carry-over here: who receives the new key was decided at the start (a grant
+            # made since seals it too); rows put back in the database meanwhile get nothing.
             if scope == "record":
                 _reseal_inbox(ring, writer, process, new_generation)
             key_replaced.send(
@@ -202,6 +200,7 @@ def finish(ring: Keyring, rotation: Rotation) -> None:
             # remaining members trust the new key. A member who leaves loses every copy, and
             # every copy of the retired key that is not a true holder's goes now.
             _prune(process, scope, old_generation, old_key)
+            ring.remember(process.pk, scope, new_generation, new_key)  # later writes: the new key
         rotation.finished_at = timezone.now()
         rotation.save(update_fields=["finished_at"])
         from uphold.audit.models import Kind

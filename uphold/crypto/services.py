@@ -240,13 +240,17 @@ def grant(ring: Keyring, membership: Membership, fingerprint: str) -> list[str]:
         )
     still_missing = []
     for scope in scopes.scopes_of(membership):
-        try:
-            generation, _key = ring.scope_key(membership.process_id, scope)
-        except NoKey:
+        if not ring.holds(membership.process_id, scope):
             still_missing.append(scope)
             continue
+        current = (
+            ScopeKey.objects.filter(process_id=membership.process_id, scope=scope, active=True)
+            .values_list("generation", flat=True)
+            .first()
+        ) or 0
+        # The current key and, while a rotation runs, the new one; never a retired key.
         for scope_key in ScopeKey.objects.filter(
-            process_id=membership.process_id, scope=scope, generation__gte=generation
+            process_id=membership.process_id, scope=scope, generation__gte=current
         ):
             try:
                 _g, this = ring.scope_key(membership.process_id, scope, scope_key.generation)

@@ -126,6 +126,10 @@ def _attestation(key: bytes, feed: CalendarFeed, generation: int) -> str:
 def _attested(feed: CalendarFeed, ring: Keyring) -> bool:
     if not feed.public_key or feed.attested_generation is None:
         return False
+    if feed.attested_generation not in ring.live_generations(
+        feed.membership.process_id, scopes.RECORD
+    ):
+        return False  # a retired key: a former member may have made it
     try:
         _g, key = ring.scope_key(
             feed.membership.process_id, scopes.RECORD, feed.attested_generation
