@@ -39,7 +39,7 @@ def test_the_members_page_warns_of_a_key_held_outside_its_role(page_as, server, 
         checked(page, visits)
         warning = page.get_by_role("alert")
         assert "Keys held outside their role" in warning.inner_text()
-        assert f"{respondent} (record key)" in warning.inner_text()
+        assert f"{respondent}, key to the record" in warning.inner_text()
     finally:
         run_sql(server, REMOVE, (marker, respondent))
 

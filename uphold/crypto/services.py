@@ -192,6 +192,7 @@ class Stray:
     scope: str
     username: str
     reason: str
+    label: str = ""  # what the key opens, in words (filled in by processes.keycheck)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from uphold.crypto.keyring import Keyring
 from uphold.crypto.services import Stray, stray_keys
 from uphold.record.calendar import stray_feeds
 
+from . import scopes
 from .models import Process
 
 
@@ -12,4 +13,7 @@ def keys_outside_roles(process: Process, ring: Keyring | None = None) -> list[St
     """Without a keyring, the role check alone; with one, also the attestations it can open."""
     if ring is not None:
         ring.preload(process.pk)
-    return stray_keys(process, ring) + stray_feeds(process, ring)
+    found = stray_keys(process, ring) + stray_feeds(process, ring)
+    for stray in found:
+        stray.label = str(scopes.LABELS.get(stray.scope, stray.scope))
+    return found

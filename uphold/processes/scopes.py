@@ -7,6 +7,8 @@ key to the members whose role reads it, so the two cannot drift apart.
 
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+
 from .roles import Role
 
 if TYPE_CHECKING:
@@ -24,6 +26,16 @@ READERS: dict[str, frozenset[str]] = {
     SURVIVOR: frozenset({Role.SURVIVOR, Role.SUPPORT, Role.CONTACT}),
     COMMUNITY: frozenset({Role.COMMUNITY, Role.SUPPORT, Role.CONTACT}),
     RESPONDENT: frozenset({Role.RESPONDENT, Role.SUPPORT, Role.CONTACT}),
+}
+
+
+# What each scope's key opens, in words a member understands (for warnings about keys).
+LABELS = {
+    SHARED: _("the letter and the demands, which every member reads"),
+    RECORD: _("the record, which only the support and contact groups read"),
+    SURVIVOR: _("what the survivor's side reads"),
+    COMMUNITY: _("the report-backs to the community group"),
+    RESPONDENT: _("what the person who did harm reads"),
 }
 
 
