@@ -479,7 +479,9 @@ def test_a_junk_key_row_does_not_make_a_new_member_look_complete(people, account
     insert_junk_rows(newcomer, Process.objects.get(code="kestrel"), names=list(scopes.READERS))
     page = client_for("support").get(reverse("members", args=["kestrel"])).content.decode()
     assert "Give glasgow access" in page
-    assert "glasgow, key to the record, which only the support and contact groups read: holds" in page
+    assert (
+        "glasgow, key to the record, which only the support and contact groups read: holds" in page
+    )
 
 
 # Keys a database writer seals to members: anyone can seal to a public key, so a key row that
