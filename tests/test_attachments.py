@@ -158,9 +158,10 @@ UNREADABLE = {
             FILE,
             *(part(f"extra{i}", b"1") for i in range(250)),
         ),
-        "The form sent more than 200 fields, so the upload was refused. Nothing was stored.",
-        "Das Formular hat mehr als 200 Felder gesendet, deshalb wurde das Hochladen abgelehnt. "
-        "Es wurde nichts gespeichert.",
+        "it did not arrive the way a browser sends a file (it had more than 200 form fields). "
+        "Nothing was stored.",
+        "es kam nicht so an, wie ein Browser eine Datei sendet (es hatte mehr als 200 "
+        "Formularfelder). Es wurde nichts gespeichert.",
     ),
     "a field over the limit after the file": (
         lambda token: multipart(

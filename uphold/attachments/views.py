@@ -74,8 +74,9 @@ def receive(
 def _unreadable(error: Exception) -> str:
     if isinstance(error, TooManyFieldsSent):
         return _(
-            "The form sent more than %(count)s fields, so the upload was refused. Nothing "
-            "was stored."
+            "Uphold could not take this upload: it did not arrive the way a browser sends a "
+            "file (it had more than %(count)s form fields). Nothing was stored. Try again; if "
+            "it happens again, tell the person who runs the server."
         ) % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
     if isinstance(error, RequestDataTooBig):
         return _(
