@@ -11,6 +11,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import reverse
@@ -489,21 +490,48 @@ def test_a_junk_key_row_does_not_make_a_new_member_look_complete(people, account
 # it is the first key the member is ever given in the process.
 
 
+def seal_forged(scope_key: ScopeKey, user: User, key: bytes) -> None:
+    """What a database writer can do with public keys alone: seal a key of his own to a member
+    (in place of what they hold), "attested" under that same key, with no pin."""
+    public = bytes(UserKey.objects.get(user=user).public_key)
+    context = primitives.scope_key_context(
+        scope_key.process_id, scope_key.scope, scope_key.generation
+    )
+    SealedScopeKey.objects.update_or_create(
+        scope_key=scope_key,
+        user=user,
+        defaults={
+            "sealed": primitives.seal_to(public, context + key),
+            "attestation": crypto._attestation(key, scope_key, user.pk, public),
+            "holder_mac": "",
+        },
+    )
+
+
 def forge_generation(process: Process, scope: str, generation: int, key: bytes, users):
     """A new generation of a scope key, sealed and "attested" to users, all without any key."""
     scope_key = ScopeKey.objects.create(
         process=process, scope=scope, generation=generation, active=False
     )
-    context = primitives.scope_key_context(process.pk, scope, generation)
     for user in users:
-        public = bytes(UserKey.objects.get(user=user).public_key)
-        SealedScopeKey.objects.create(
-            scope_key=scope_key,
-            user=user,
-            sealed=primitives.seal_to(public, context + key),
-            attestation=crypto._attestation(key, scope_key, user.pk, public),
-        )
+        seal_forged(scope_key, user, key)
     return scope_key
+
+
+def forge_feed(membership: Membership, key: bytes, generation: int) -> CalendarFeed:
+    """A calendar link with a public key of the attacker's, attested under `key`."""
+    public, _private = primitives.new_key_pair()
+    feed = CalendarFeed.objects.create(
+        membership=membership,
+        token_hash=primitives.random_key().hex(),
+        with_place=True,
+        public_key=public,
+        attested_generation=generation,
+    )
+    CalendarFeed.objects.filter(pk=feed.pk).update(
+        attestation=calendar._attestation(key, feed, generation)
+    )
+    return feed
 
 
 def opened_under(key: bytes, process: Process) -> int:
@@ -563,18 +591,8 @@ def test_a_forged_generation_gives_a_forged_feed_no_place(people, accounts, as_m
     kestrel = Process.objects.get(code="kestrel")
     forged = primitives.random_key()
     forge_generation(kestrel, "record", 777, forged, [people["support"], people["contact"]])
-    public, _private = primitives.new_key_pair()
     support = Membership.objects.get(process=kestrel, user=people["support"])
-    feed = CalendarFeed.objects.create(
-        membership=support,
-        token_hash="e" * 64,
-        with_place=True,
-        public_key=public,
-        attested_generation=777,
-    )
-    CalendarFeed.objects.filter(pk=feed.pk).update(
-        attestation=calendar._attestation(forged, feed, 777)
-    )
+    feed = forge_feed(support, forged, 777)
     with as_member("contact") as contact:
         _plan(contact, x_expected=False, place="the group's own room")
     assert not FeedPlace.objects.filter(feed=feed).exists()
@@ -587,18 +605,8 @@ def test_a_replaced_key_of_the_rotator_hands_x_nothing(people, accounts):
     genuine = SealedScopeKey.objects.get(scope_key=record_key, user=support)
     kept = (bytes(genuine.sealed), genuine.attestation, genuine.holder_mac)
     forged = primitives.random_key()
-    context = primitives.scope_key_context(kestrel.pk, "record", record_key.generation)
     for user in (support, x):
-        public = bytes(UserKey.objects.get(user=user).public_key)
-        SealedScopeKey.objects.update_or_create(
-            scope_key=record_key,
-            user=user,
-            defaults={
-                "sealed": primitives.seal_to(public, context + forged),
-                "attestation": crypto._attestation(forged, record_key, user.pk, public),
-                "holder_mac": "",
-            },
-        )
+        seal_forged(record_key, user, forged)
     Membership.objects.filter(process=kestrel, user=x).update(role="support")
     # The replaced key is not the one support pinned: it is not used, so record is not
     # replaced with it and nothing is carried over on its say-so.
@@ -624,28 +632,16 @@ def test_a_first_key_that_opens_nothing_stored_is_never_handed_on(people, accoun
     kestrel = Process.objects.get(code="kestrel")
     forged = primitives.random_key()
     for scope in scopes.READERS:
-        active = ScopeKey.objects.get(process=kestrel, scope=scope, active=True)
-        public = bytes(UserKey.objects.get(user=newcomer).public_key)
-        context = primitives.scope_key_context(kestrel.pk, scope, active.generation)
-        SealedScopeKey.objects.create(
-            scope_key=active,
-            user=newcomer,
-            sealed=primitives.seal_to(public, context + forged),
-            attestation=crypto._attestation(forged, active, newcomer.pk, public),
+        seal_forged(
+            ScopeKey.objects.get(process=kestrel, scope=scope, active=True), newcomer, forged
         )
     with (
         using(ring_of(newcomer, "a long passphrase here")),
-        pytest.raises(crypto_validation_error()),
+        pytest.raises(ValidationError),
     ):
         rotate_keys(acting_as(newcomer), "kestrel")
     assert respondent_opens(people, accounts) == X_MAY_READ
     assert ScopeKey.objects.filter(process=kestrel, active=False).count() == 0
-
-
-def crypto_validation_error():
-    from django.core.exceptions import ValidationError
-
-    return ValidationError
 
 
 def test_a_chain_head_sealed_under_a_forged_key_is_named(people, accounts):
@@ -735,17 +731,7 @@ def test_a_feed_and_a_chain_head_made_under_a_retired_key_are_refused(people, ac
     record_key = primitives.open_sealed(kept["private"], kept["sealed"][("record", 1)])[-32:]
     kestrel = Process.objects.get(code="kestrel")
     support = Membership.objects.get(process=kestrel, user=people["support"])
-    public, _private = primitives.new_key_pair()
-    feed = CalendarFeed.objects.create(
-        membership=support,
-        token_hash="d" * 64,
-        with_place=True,
-        public_key=public,
-        attested_generation=1,
-    )
-    CalendarFeed.objects.filter(pk=feed.pk).update(
-        attestation=calendar._attestation(record_key, feed, 1)
-    )
+    feed = forge_feed(support, record_key, 1)
     with as_member("contact") as member:
         _plan(member, x_expected=False, place="the group's room")
     assert not FeedPlace.objects.filter(feed=feed).exists()

@@ -215,6 +215,24 @@ def test_the_confirm_page_refuses_a_locked_account_even_with_the_right_password_
     assert clients["en"].post(reverse("reauth"), form).status_code == 302
 
 
+def test_a_private_key_altered_in_the_database_refuses_the_login_clearly(accounts, people):
+    """The right password and code, but the sealed private key was changed: a message, not a
+    500, and no session."""
+    key = UserKey.objects.get(user=people["contact"])
+    altered = bytearray(key.private_by_password)
+    altered[-1] ^= 1
+    UserKey.objects.filter(pk=key.pk).update(private_by_password=bytes(altered))
+    device = TOTPDevice.objects.filter(user=people["contact"])
+    messages = {"en": "do not open with them", "de": "öffnen sich damit nicht"}
+    for lang, message in messages.items():
+        device.update(last_t=-1)
+        client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+        response = post_login(client, accounts["contact"])
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert not logged_in(client)
+
+
 def test_absurd_argon2_parameters_in_the_database_refuse_the_login_without_deriving(
     accounts, people, monkeypatch
 ):

@@ -192,6 +192,8 @@ class LoginResult:
     locked: bool = False
     # Password and code were right, but the stored key parameters are out of bounds.
     keys_refused: bool = False
+    # Password and code were right, but the stored private key does not open with them.
+    keys_altered: bool = False
 
 
 def log_in(request: HttpRequest, username: str, password: str, code: str) -> LoginResult:
@@ -216,6 +218,10 @@ def log_in(request: HttpRequest, username: str, password: str, code: str) -> Log
         # Not the person's mistake, so not a failure toward the lock; they stay logged out.
         security_log.warning("keys refused user=%s: %s", user.pk, error)
         return LoginResult(None, keys_refused=True)
+    except crypto_primitives.CryptoError:
+        # The password is right (authenticate said so), yet the sealed key does not open.
+        security_log.warning("keys do not open user=%s: altered in the database", user.pk)
+        return LoginResult(None, keys_altered=True)
     login(request, user)  # a new session id
     otp_login(request, device)
     crypto_sessions.hold(request, private_key)

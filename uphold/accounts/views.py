@@ -39,6 +39,11 @@ KEYS_REFUSED = gettext_lazy(
     "safe range. You are not logged in and nothing was changed. Tell whoever runs this server: "
     "someone may have altered its database."
 )
+KEYS_ALTERED = gettext_lazy(
+    "Your password and code are right, but your keys on this server do not open with them: "
+    "what is stored for them was changed. You are not logged in and nothing was changed. Tell "
+    "whoever runs this server."
+)
 
 
 def _safe_next(request: HttpRequest, default: str = "home") -> str:
@@ -76,6 +81,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return response
         if result.keys_refused:
             form.add_error(None, KEYS_REFUSED)
+        elif result.keys_altered:
+            form.add_error(None, KEYS_ALTERED)
         else:
             form.add_error(None, _("That username, password or code is wrong."))
     return render(

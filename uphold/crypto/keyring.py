@@ -58,6 +58,7 @@ class Keyring:
         self._keys: dict[tuple[int, str, int | None], tuple[int, bytes]] = {}
         self._pinned: dict[int, bool] = {}
         self._depth = 0
+        self._live: dict[tuple[int, str], set[int]] = {}
 
     def scope_key(
         self, process_id: int, scope: str, generation: int | None = None
@@ -94,15 +95,18 @@ class Keyring:
         for sealed in self._rows(process_id).order_by("scope_key__generation"):
             scope_key = sealed.scope_key
             try:
-                opened = self._trusted(sealed)
+                opened = self.trust(sealed)
             except (NoKey, primitives.CryptoError):
                 continue
             self._keys[(process_id, scope_key.scope, scope_key.generation)] = opened
             self._keys[(process_id, scope_key.scope, None)] = opened  # ascending: the newest
 
-    def trust(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
-        """The row's key if this keyring trusts it, else UntrustedKey (for pinning, checks)."""
-        return self._trusted(sealed)
+    def newest(self, process_id: int, scope: str) -> tuple[int, bytes]:
+        """The newest generation this actor trusts, looked up again rather than remembered
+        (a rotation may have made one since)."""
+        found = self._open(process_id, scope, None)
+        self._keys[(process_id, scope, found[0])] = found
+        return found
 
     def _rows(self, process_id: int):
         return SealedScopeKey.objects.filter(
@@ -117,15 +121,16 @@ class Keyring:
             sealed = rows.filter(scope_key__generation=generation).first()
             if sealed is None:
                 raise NoKey(scope)
-            return self._trusted(sealed)
+            return self.trust(sealed)
         for sealed in rows.order_by("-scope_key__generation"):
             try:
-                return self._trusted(sealed)
+                return self.trust(sealed)
             except (UntrustedKey, primitives.CryptoError):
                 continue
         raise NoKey(scope)
 
-    def _trusted(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
+    def trust(self, sealed: SealedScopeKey) -> tuple[int, bytes]:
+        """The row's key if this keyring trusts it, else UntrustedKey."""
         generation, key = self._unseal(sealed)
         scope_key = sealed.scope_key
         if primitives.same_mac(sealed.holder_mac, pin_mac(self.private_key, scope_key, key)):
@@ -174,6 +179,8 @@ class Keyring:
         """What an attestation (a feed, the chain head) may be made under: the newest trusted
         generation, and while it is not yet the active one (a rotation runs), the one it
         follows. A retired key, which a former member may have kept, is not among them."""
+        if (process_id, scope) in self._live:
+            return self._live[(process_id, scope)]
         try:
             newest, _key = self.scope_key(process_id, scope)
         except (NoKey, primitives.CryptoError):
@@ -184,6 +191,7 @@ class Keyring:
         live = {newest}
         if scope_key is not None and not scope_key.active and scope_key.chain_from:
             live.add(scope_key.chain_from)
+        self._live[(process_id, scope)] = live
         return live
 
     def _unseal(self, sealed: SealedScopeKey) -> tuple[int, bytes]:

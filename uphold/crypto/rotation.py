@@ -39,19 +39,6 @@ BATCH = 50
 Progress = Callable[[str], None]
 
 
-def _newest_trusted(ring: Keyring, process: Process, scope: str) -> tuple[int, bytes]:
-    for generation in (
-        ScopeKey.objects.filter(process=process, scope=scope)
-        .order_by("-generation")
-        .values_list("generation", flat=True)
-    ):
-        try:
-            return ring.scope_key(process.pk, scope, generation)
-        except (NoKey, primitives.CryptoError):
-            continue
-    raise NoKey(scope)
-
-
 class KeyDoesNotOpen(Exception):
     """The rotator's key does not open what is stored: it is not the process's key."""
 
@@ -140,7 +127,7 @@ def _rows(process: Process, scope: str) -> Iterator[tuple]:
 def _writing_ring(ring: Keyring, process: Process, scope: str) -> tuple[Keyring, int]:
     """A keyring that reads every generation but writes with the new one: the newest the
     rotator trusts (a generation inserted by a database writer is not trusted)."""
-    generation, key = _newest_trusted(ring, process, scope)
+    generation, key = ring.newest(process.pk, scope)
     writer = Keyring(ring.user_id, ring.private_key)
     writer.remember(process.pk, scope, generation, key)
     return writer, generation

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from uphold.accounts.models import User
 from uphold.accounts.services import acting_as
 from uphold.crypto import keyring
-from uphold.crypto.primitives import UnsafeKdfParams
+from uphold.crypto.primitives import CryptoError, UnsafeKdfParams
 from uphold.crypto.services import pin_own_keys, unlock
 
 
@@ -32,6 +32,11 @@ class MemberCommand(BaseCommand):
                 "The keys of this account were not opened: the settings stored with them are "
                 "outside the safe range. Nothing was changed. Someone may have altered the "
                 "database."
+            ) from error
+        except CryptoError as error:
+            raise CommandError(
+                "The keys of this account do not open with its password: what is stored for "
+                "them was changed. Nothing was changed. Someone may have altered the database."
             ) from error
         pin_own_keys(user.pk, private_key)  # as at a login
         keyring.activate(keyring.Keyring(user.pk, private_key))
