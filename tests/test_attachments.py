@@ -104,6 +104,7 @@ def test_the_site_admin_and_other_roles_open_no_attachment(client_for):
     assert client_for("outsider").get(url).status_code == 404
 
 
+@pytest.mark.tampers  # alters the database behind Uphold's back
 def test_a_document_cut_short_is_detected(people, support_ring):
     writer = Writer(people["support"], "kestrel", "record", "three.bin")
     writer.write(b"c" * (3 * CHUNK_BYTES))

@@ -117,6 +117,7 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "entry-documents": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY | {"contact": 302}},
     "meetings": {"GET": GROUP_ONLY},
     "meeting-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "meeting-past": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
     "meeting": {"GET": GROUP_ONLY},
     # The fixture's meeting has its outcome: the form shows, an empty answer is refused.
     "meeting-outcome": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},

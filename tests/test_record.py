@@ -104,6 +104,7 @@ def _log(user, when: date, direction: str, kind: str = "message") -> Entry:
     )
 
 
+@pytest.mark.tampers  # sets dates in the database to stage the scene
 def test_health_of_a_process_reads_the_log_without_keys(as_member):
     today = timezone.localdate()
     with as_member("contact") as contact:
@@ -479,6 +480,7 @@ def test_the_confirmation_page_says_when_sending_failed(client_for, as_member, s
 # Reminders
 
 
+@pytest.mark.tampers  # sets dates in the database to stage the scene
 def test_reminders_are_made_once_per_occasion(as_member):
     today = timezone.localdate()
     with as_member("contact") as contact:
@@ -504,6 +506,7 @@ def test_reminders_are_made_once_per_occasion(as_member):
     assert "no reply for 30 days" in silence.text
 
 
+@pytest.mark.tampers  # sets dates in the database to stage the scene
 def test_a_reminder_says_nothing_sensitive_and_goes_to_contact_members(
     as_member, smtp_server, people
 ):
@@ -630,6 +633,7 @@ def test_an_answer_to_a_demand_links_to_where_he_said_it(as_member, client_for):
     assert reverse("entry", args=["kestrel", entry.pk]) in page
 
 
+@pytest.mark.tampers  # sets dates in the database to stage the scene
 def test_one_batch_of_the_worker_sends_the_reminders_due(people, smtp_server, monkeypatch):
     from django.core.management import call_command
 

@@ -99,6 +99,7 @@ urlpatterns = [
     ),
     path("p/<slug:code>/meetings/", record.meetings_view, name="meetings"),
     path("p/<slug:code>/meetings/new/", record.meeting_add_view, name="meeting-add"),
+    path("p/<slug:code>/meetings/past/", record.meeting_past_view, name="meeting-past"),
     path("p/<slug:code>/meetings/<int:meeting_id>/", record.meeting_view, name="meeting"),
     path(
         "p/<slug:code>/meetings/<int:meeting_id>/outcome/",

@@ -43,6 +43,7 @@ PAGES = {
         "/p/kestrel/log/10/edit/",
         "/p/kestrel/meetings/",
         "/p/kestrel/meetings/new/",
+        "/p/kestrel/meetings/past/",
         "/p/kestrel/meetings/1/",
         "/p/kestrel/meetings/1/outcome/",
         "/p/kestrel/steps/",

@@ -84,13 +84,24 @@ def compute(events: list[tuple[date, str, str]], steps: dict[str, int], today: d
     )
 
 
+MEETING_KINDS = (EntryKind.MEETING_HELD, EntryKind.MEETING_MISSED)
+
+
 def health_of(process, today: date) -> Health:
     """Two queries, no keys."""
-    events = list(
+    rows = list(
         Entry.objects.filter(process=process)
         .order_by("occurred_on", "pk")
-        .values_list("occurred_on", "direction", "kind")
+        .values_list("occurred_on", "direction", "kind", "meeting")
     )
+    # Each meeting counts once, however it was entered: a hand-written "meeting held/missed"
+    # entry on a day whose meeting is recorded as a meeting is the same meeting.
+    met_on = {row[0] for row in rows if row[3] is not None}
+    events = [
+        row[:3]
+        for row in rows
+        if not (row[2] in MEETING_KINDS and row[3] is None and row[0] in met_on)
+    ]
     steps = dict(
         Step.objects.filter(process=process)
         .values_list("status")

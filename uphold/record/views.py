@@ -21,7 +21,7 @@ from uphold.demands.models import Demand
 from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
-from uphold.processes.queries import terms_of
+from uphold.processes.queries import meeting_zone, terms_of
 from uphold.web.access import process_view, public_view
 from uphold.web.pages import form_page
 
@@ -32,6 +32,7 @@ from .forms import (
     EntryForm,
     MeetingForm,
     OutcomeForm,
+    PastMeetingForm,
     StepChangeForm,
     StepForm,
 )
@@ -58,6 +59,11 @@ def _context(membership: Membership, **extra) -> dict:
 
 def _page(request, template: str, membership: Membership, form=None, **extra) -> HttpResponse:
     return form_page(request, template, _context(membership, **extra), form)
+
+
+def _zones(membership: Membership) -> dict:
+    """Meeting times are in the zone of the group that meets X; the member's own beside it."""
+    return {"zone": meeting_zone(membership.process), "own_zone": timezone.get_current_timezone()}
 
 
 def _demands(membership: Membership) -> list[Demand]:
@@ -233,6 +239,8 @@ def meetings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         meetings=queries.meetings(membership.process),
         suggested=services.suggested_meeting_date(membership.process),
         log_url=reverse("log", args=[membership.process.code]),
+        now=timezone.now(),
+        **_zones(membership),
     )
 
 
@@ -249,7 +257,9 @@ def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpRespon
             "attendees": [str(request.user.pk)],
         },
     )
-    if request.method == "POST" and form.is_valid():
+    with timezone.override(meeting_zone(membership.process)):
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
         try:
             meeting = services.plan_meeting(
                 request.user,
@@ -264,7 +274,47 @@ def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpRespon
         else:
             messages.success(request, _("The meeting is planned."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
-    return _page(request, "record/meeting_form.html", membership, form, suggested=suggested)
+    return _page(
+        request,
+        "record/meeting_form.html",
+        membership,
+        form,
+        suggested=suggested,
+        **_zones(membership),
+    )
+
+
+@process_view("record.write")
+@require_http_methods(["GET", "POST"])
+def meeting_past_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Enter a meeting that already happened: groups come to Uphold with years behind them."""
+    form = PastMeetingForm(
+        request.POST if request.method == "POST" else None,
+        demands=_demands(membership),
+        group=queries.group_of(membership.process),
+        initial={"x_expected": True, "outcome": "held", "attendees": [str(request.user.pk)]},
+    )
+    with timezone.override(meeting_zone(membership.process)):
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
+        try:
+            meeting = services.record_past_meeting(
+                request.user,
+                membership.process,
+                held_at=form.cleaned_data["held_at"],
+                outcome=form.cleaned_data["outcome"],
+                place=form.cleaned_data["place"],
+                attendees=form.chosen(),
+                x_expected=form.cleaned_data["x_expected"],
+                minutes=form.cleaned_data["minutes"],
+                steps=form.steps(),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The meeting is entered."))
+            return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
+    return _page(request, "record/meeting_past.html", membership, form, **_zones(membership))
 
 
 def _get_meeting(membership: Membership, meeting_id: int) -> Meeting:
@@ -287,6 +337,7 @@ def meeting_view(request: HttpRequest, membership: Membership, meeting_id: int) 
         attendees=list(meeting.attendees.order_by("username")),
         steps=list(meeting.steps.select_related("demand")),
         confirmation=Confirmation.objects.filter(meeting=meeting).first(),
+        **_zones(membership),
     )
 
 
@@ -314,7 +365,9 @@ def meeting_outcome_view(
         else:
             messages.success(request, _("The outcome is recorded."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
-    return _page(request, "record/outcome.html", membership, form, meeting=meeting)
+    return _page(
+        request, "record/outcome.html", membership, form, meeting=meeting, **_zones(membership)
+    )
 
 
 @process_view("record.view")
