@@ -29,8 +29,7 @@ def _candidates(field: models.Field, current, row: models.Model):
         return
     if field.is_relation:
         related = field.related_model._default_manager.exclude(pk=current)
-        for pk in related.values_list("pk", flat=True)[:20]:
-            yield pk
+        yield from related.values_list("pk", flat=True)[:20]
         if field.null and current is not None:
             yield None
         if isinstance(field.target_field, models.AutoField | models.BigAutoField):
