@@ -430,3 +430,22 @@ def test_recovery_with_a_code_used_already_says_so_only_after_the_right_words(db
     assert wrong.status_code == 400 and SPENT["en"] not in wrong.content.decode()
     assert failures_of({"username": "wren"}) == 1
     assert User.objects.get(username="wren").check_password("the first passphrase")
+
+
+def test_a_language_chosen_on_the_login_page_becomes_the_accounts(accounts, people, settings):
+    client = Client()
+    client.post(reverse("set_language"), {"language": "de", "next": reverse("login")})
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+    response = post_login(client, accounts["contact"])
+    assert response.status_code == 302
+    assert User.objects.get(pk=people["contact"].pk).language == "de"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+    assert 'lang="de"' in client.get(reverse("home")).content.decode()
+
+
+def test_without_a_choice_the_saved_language_stays(accounts, people, settings):
+    User.objects.filter(pk=people["contact"].pk).update(language="de")
+    response = post_login(Client(HTTP_ACCEPT_LANGUAGE="en"), accounts["contact"])
+    assert response.status_code == 302
+    assert User.objects.get(pk=people["contact"].pk).language == "de"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"

@@ -59,3 +59,11 @@ def test_pages_come_in_german(db):
     page = Client(headers={"accept-language": "de"}).get(reverse("login")).content.decode()
     assert 'lang="de"' in page
     assert "Anmelden" in page and "Schnell verlassen" in page
+
+
+def test_the_language_menu_names_each_language_in_itself(db):
+    for language in ("en", "de"):
+        page = Client(headers={"accept-language": language}).get(reverse("login")).content.decode()
+        assert 'lang="en">English</option>' in page
+        assert 'lang="de">Deutsch</option>' in page
+        assert "Englisch" not in page and ">German<" not in page

@@ -261,6 +261,7 @@ def log_in(request: HttpRequest, username: str, password: str, code: str) -> Log
         # The password is right (authenticate said so), yet the sealed key does not open.
         security_log.warning("keys do not open user=%s: altered in the database", user.pk)
         return LoginResult(None, keys_altered=True)
+    _keep_chosen_language(request, user)
     login(request, user)  # a new session id
     otp_login(request, device)
     crypto_sessions.hold(request, private_key)
@@ -270,6 +271,16 @@ def log_in(request: HttpRequest, username: str, password: str, code: str) -> Log
     request.session[LOGIN_AT] = now
     request.session[REAUTH_AT] = now
     return LoginResult(user)
+
+
+def _keep_chosen_language(request: HttpRequest, user: User) -> None:
+    """A language chosen before logging in (it is in the language cookie) becomes the account's:
+    it is what the person reads now, and notices follow it. Without a choice, the saved one
+    stays."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen in dict(settings.LANGUAGES) and chosen != user.language:
+        user.language = chosen
+        user.save(update_fields=["language"])
 
 
 def _audit_login(user: User) -> None:
