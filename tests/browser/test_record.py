@@ -110,3 +110,40 @@ def test_log_meetings_steps_and_a_confirmation_change_contact_health(page_as, se
     page.goto(f"{base}/")
     checked(page, visits)
     assert page.locator(".health").is_visible()
+
+
+PASTED_MAIL = (
+    "Hi all,\n\n"
+    "thanks for your message. I want to answer properly,\nbut I need more time.\n"
+    "> On 3 March the contact group wrote:\n"
+    "> " + "We ask you to answer the letter by the end of the month. " * 3 + "\n\n"
+    "https://example.org/" + "a-very-long-link-without-any-break-" * 6 + "\n\n"
+    "Best,\nX"
+)
+
+
+def test_a_pasted_mail_keeps_its_paragraphs_and_wraps_at_phone_width(page_as, server, visits):
+    base = f"{server['url']}/p/kestrel"
+    page = page_as("contact")
+    page.goto(f"{base}/log/new/")
+    checked(page, visits)
+    page.get_by_label("When").fill(timezone.localdate().isoformat())
+    page.get_by_label("What", exact=True).select_option(label="note")
+    page.get_by_label("Direction").select_option(label="within the group")
+    page.get_by_label("In short").fill("Pasted: " + "a-long-unbroken-summary-" * 6)
+    page.get_by_label("The message or notes in full").fill(PASTED_MAIL)
+    page.get_by_role("button", name="Save").click()
+    checked(page, visits)  # nothing wider than the phone
+    paragraphs = page.locator("div.prose > p")
+    assert paragraphs.count() == 4
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('div.prose')).lineHeight)"
+    )
+    gap = page.evaluate(
+        "(() => { const [a, b] = document.querySelectorAll('div.prose > p');"
+        " return b.getBoundingClientRect().top - a.getBoundingClientRect().bottom; })()"
+    )
+    assert 0.5 * line < gap < 1.5 * line, (gap, line)  # one blank line, not three or four
+    assert paragraphs.nth(1).locator("br").count() == 3  # single line breaks kept
+    page.goto(f"{base}/log/")
+    checked(page, visits)
