@@ -104,6 +104,30 @@ def _log(user, when: date, direction: str, kind: str = "message") -> Entry:
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "day", "moment"),
+    [
+        ("en", "1 Jul 2019", r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d"),
+        ("de", "1. Juli 2019", r"\d{1,2}\. [A-Z][a-zä]+ \d{4}, \d\d:\d\d"),
+    ],
+)
+def test_dates_read_one_way_in_each_language(as_member, client_for, language, day, moment):
+    """Not "July 1, 2019" beside "1 Dec 2026, 06:39" on one page."""
+    import re
+
+    with as_member("contact") as contact:
+        entry = _log(contact, date(2019, 7, 1), "from_x")
+    page = client_for("contact", HTTP_ACCEPT_LANGUAGE=language).get(
+        reverse("entry", args=["kestrel", entry.pk])
+    )
+    text = page.content.decode()
+    assert f"<dd>{day}</dd>" in text
+    logged = re.search(r"<dd>([^<·]*?) ·", text).group(1)
+    assert re.fullmatch(moment, logged.strip()), logged
+    with translation.override(language):
+        assert date_format(date(2019, 7, 1), "SHORT_DATE_FORMAT") == day
+
+
 def test_health_of_a_process_reads_the_log_without_keys(as_member):
     today = timezone.localdate()
     with as_member("contact") as contact:
@@ -413,8 +437,8 @@ def test_the_confirmation_arrives_with_the_steps_and_dates(as_member, smtp_serve
     assert recipients == ["x@example.org"]
     text = message.get_content()
     # In order of their due dates.
-    assert "1. Send him the reading list (to be done by the contact group by Feb. 1, 2030)" in text
-    assert "2. Tell his new group about the demands" in text and "March 1, 2030" in text
+    assert "1. Send him the reading list (to be done by the contact group by 1 Feb 2030)" in text
+    assert "2. Tell his new group about the demands" in text and "1 Mar 2030" in text
     with translation.override("en"):  # the confirmation was prepared in English
         assert date_format(NEXT_DAY(), "DATE_FORMAT") in text
     assert "Online: the usual link" in text
