@@ -1,6 +1,7 @@
 """The contact group's record in a real browser: log, a missed and a held meeting, two steps,
 the confirmation sent by email, and contact health following along."""
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -9,11 +10,13 @@ from .conftest import checked, screenshot
 
 
 def _health(page) -> dict[str, str]:
-    """The figures of the contact-health panel, by their label."""
+    """The figures of the contact-health panel, by their label (in the plural: "1 day since"
+    and "2 days since" are one figure)."""
     figures = {}
     for item in page.locator(".health li").all():
         figure = item.locator("strong").inner_text()
-        figures[item.inner_text().removeprefix(figure).strip()] = figure
+        label = item.inner_text().removeprefix(figure).strip()
+        figures[re.sub(r"^(day|message)\b", r"\1s", label)] = figure
     return figures
 
 
