@@ -73,7 +73,10 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "POST": expect(403, anonymous=302, admin=200),
     },
     "reset": {"GET": expect(200)},
-    "process-start": {"GET": expect(200, anonymous=302, admin=403)},
+    # Started as a support or contact group: not by X, the survivor or the community group.
+    "process-start": {
+        "GET": expect(200, anonymous=302, admin=403, survivor=403, community=403, respondent=403)
+    },
     "process": {"GET": PROCESS_PAGE},
     "members": {"GET": GROUP_ONLY},
     "member-invite": {"GET": GROUP_ONLY},

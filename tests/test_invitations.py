@@ -117,7 +117,7 @@ def test_error_messages_come_in_german(db):
     ("language", "invited_as"),
     [
         ("en", "You are invited to the process kestrel as: community group."),
-        ("de", "Du bist zum Prozess kestrel eingeladen als: Community-Gruppe."),
+        ("de", "Du bist zum Prozess kestrel eingeladen als: Gemeinschaftsgruppe."),
     ],
 )
 def test_the_invitation_page_names_the_role_the_person_joins_as(people, language, invited_as):

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from uphold.accounts.models import Invitation
+
 from . import scopes
 from .models import Membership, Process, Role
 
@@ -59,6 +61,11 @@ PROCESS_ACTIONS = {
     "record.view": Reads(scopes.RECORD),
     "record.write": Roles(frozenset({Role.CONTACT})),
     "calendar.feed": Reads(scopes.RECORD),
+    # The overview shows each role what is theirs: the meeting rhythm and the reminders are
+    # the record's; the words chosen for the people involved, the survivor's side's and the
+    # group's. X and the community group see neither.
+    "process.settings": Reads(scopes.RECORD),
+    "process.words": Reads(scopes.SURVIVOR),
 }
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}
@@ -87,7 +94,7 @@ def authorize(user, action: str, process: Process | str | None = None) -> Member
             raise PermissionDenied
         return None
     if action in ACCOUNT_ACTIONS:
-        if action == "process.start" and user.is_site_admin:
+        if action == "process.start" and not may_start_process(user):
             raise PermissionDenied
         return None
     rule = PROCESS_ACTIONS[action]
@@ -102,6 +109,20 @@ def authorize(user, action: str, process: Process | str | None = None) -> Member
     if not rule.allows(membership):
         raise PermissionDenied
     return membership
+
+
+def may_start_process(user) -> bool:
+    """A process is started as its support or contact group. So it is open to an account made
+    to start one (no process yet) and to anyone who is, or was invited as, such a group member;
+    never to the site admin, nor to someone who is in Uphold only as a survivor, the community
+    group or the person who did harm (X's account stays a narrow portal)."""
+    if user.is_site_admin:
+        return False
+    roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    roles |= set(
+        Invitation.objects.filter(used_by=user).exclude(role="").values_list("role", flat=True)
+    )
+    return not roles or bool(roles & GROUP)
 
 
 def allowed(membership: Membership, action: str) -> bool:

@@ -64,6 +64,8 @@ def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
             "can_see_members": allowed(membership, "members.view"),
             "can_see_audit": allowed(membership, "audit.view"),
             "terms": queries.terms_of(membership.process),
+            "can_see_settings": allowed(membership, "process.settings"),
+            "can_see_words": allowed(membership, "process.words"),
             "groups": queries.groups_of(membership),
             "demands": queries.demand_counts(membership.process),
             **(record_overview(membership) if allowed(membership, "record.view") else {}),
