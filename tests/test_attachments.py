@@ -264,6 +264,7 @@ def test_an_upload_failing_on_the_server_leaves_nothing(route, client_for, monke
     assert database_state() == before
 
 
+@pytest.mark.tampers  # backdates uploads in the database
 def test_the_worker_removes_uploads_left_unfinished_for_a_day(people, as_member, monkeypatch):
     from datetime import timedelta
 
