@@ -43,6 +43,8 @@ PROCESS_ACTIONS = {
     "members.invite": Roles(GROUP),
     "members.remove": Roles(GROUP),
     "members.grant": Roles(GROUP),
+    # Withdrawing an unused link: also only for a role the member may invite (INVITABLE).
+    "members.withdraw": Roles(GROUP),
     "keys.rotate": Roles(GROUP),
     "audit.view": Reads(scopes.RECORD),
     "documents.view": Reads(scopes.RECORD),

@@ -1,15 +1,16 @@
 """Reads for process pages, each in a fixed number of queries."""
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from uphold.accounts.models import User
+from uphold.accounts.models import Invitation, User
 from uphold.audit.models import AuditEvent
 from uphold.crypto.keyring import NoKey
 from uphold.crypto.models import SealedScopeKey
 
 from . import scopes
-from .models import Membership, Process, ProcessGroup
+from .models import Membership, Process, ProcessGroup, Role
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -107,8 +108,24 @@ OBJECT_NAMES = {
     "demands.changeproposal": _("a proposed change to a demand"),
     "demands.progress": _("progress on a demand"),
     "demands.answer": _("an answer to a demand"),
+    "accounts.invitation": _("an invitation link"),
 }
 
 
 def is_member(user, code: str) -> bool:
     return Membership.objects.filter(process__code=code, user=user).exists()
+
+
+def open_invitations(process: Process) -> list[dict]:
+    """Links not yet used, withdrawn or expired, soonest to expire first; one query."""
+    links = (
+        Invitation.objects.filter(
+            process=process,
+            used_at__isnull=True,
+            withdrawn_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("created_by")
+        .order_by("expires_at", "pk")
+    )
+    return [{"invitation": link, "role": Role(link.role).label} for link in links]

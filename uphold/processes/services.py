@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -154,3 +155,29 @@ def grant_access(
         missing = crypto.grant(keyring.current(), target, fingerprint)
         audit.record(actor, mine.process, Kind.GRANT, target)
     return missing
+
+
+def withdraw_invitation(actor: User, process: Process | str, invitation_id: int) -> Invitation:
+    """An unused link stops working at once; whoever holds it is told it has expired.
+
+    Only a member who may invite someone in the link's role withdraws it.
+    """
+    mine = authorize(actor, "members.withdraw", process)
+    invitation = Invitation.objects.filter(process=mine.process, pk=invitation_id).first()
+    if invitation is None:
+        raise Http404
+    if not may_invite(mine, invitation.role):
+        raise PermissionDenied(_("Your role cannot withdraw a link for that role."))
+    now = timezone.now()
+    with transaction.atomic():
+        # Compare-and-swap against a link being used at this moment (accepting locks the row).
+        withdrawn = Invitation.objects.filter(
+            pk=invitation.pk, used_at__isnull=True, withdrawn_at__isnull=True, expires_at__gt=now
+        ).update(withdrawn_at=now)
+        if not withdrawn:
+            raise ValidationError(
+                _("This link was used, has expired or was withdrawn already; nothing changed.")
+            )
+        invitation.refresh_from_db()
+        audit.record(actor, mine.process, Kind.REVOKE, invitation)
+    return invitation

@@ -87,6 +87,7 @@ def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             "can_invite": allowed(membership, "members.invite"),
             "can_see_audit": True,
             "removable": INVITABLE.get(membership.role, frozenset()),
+            "invitations": queries.open_invitations(membership.process),
         },
     )
 
@@ -183,5 +184,21 @@ def remove_view(request: HttpRequest, membership: Membership, member_id: int) ->
                 "The member is removed and can no longer open the process. They may have kept "
                 "copies of keys: replace the keys below so nothing new opens for them."
             ),
+        )
+    return redirect("members", code=membership.process.code)
+
+
+@process_view("members.withdraw")
+@require_POST
+def withdraw_view(request: HttpRequest, membership: Membership, invitation_id: int) -> HttpResponse:
+    try:
+        services.withdraw_invitation(request.user, membership.process, invitation_id)
+    except (ValidationError, PermissionDenied) as error:
+        text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+    else:
+        messages.success(
+            request,
+            _("The link is withdrawn. Whoever opens it is told it has expired, and cannot join."),
         )
     return redirect("members", code=membership.process.code)
