@@ -86,6 +86,12 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": GROUP_ONLY | {"support": 302, "contact": 302},
     },
+    # The survivor's side and the contact group each see their own sections; an empty post
+    # names no section and is refused with 400.
+    "process-settings": {
+        "GET": expect(404, anonymous=302, members=403, survivor_side=200, contact=200),
+        "POST": expect(404, anonymous=302, members=403, survivor_side=400, contact=400),
+    },
     "audit": {"GET": GROUP_ONLY},
     "keys-rotate": {
         "GET": expect(404, anonymous=302, members=403, group=405),

@@ -25,6 +25,7 @@ PAGES = {
         "/p/kestrel/demands/1/propose/",
         "/p/kestrel/demands/1/progress/",
         "/account/settings/",
+        "/p/kestrel/settings/",
         "/p/kestrel/log/",
         "/p/kestrel/log/10/",
         "/p/kestrel/steps/1/",
@@ -50,6 +51,7 @@ PAGES = {
         "/p/kestrel/steps/1/",
         "/p/kestrel/steps/1/change/",
         "/p/kestrel/calendar/",
+        "/p/kestrel/settings/",
     ],
     "survivor": [
         "/",
@@ -57,6 +59,7 @@ PAGES = {
         "/p/kestrel/demands/",
         "/p/kestrel/demands/1/",
         "/p/kestrel/demands/1/propose/",
+        "/p/kestrel/settings/",
         "/account/password/",
         "/account/confirm/",
         "/account/recover/",

@@ -11,6 +11,7 @@ from uphold.crypto.models import SealedScopeKey
 
 from . import scopes
 from .models import Membership, Process, ProcessGroup, Role
+from .permissions import own_group
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -129,3 +130,11 @@ def open_invitations(process: Process) -> list[dict]:
         .order_by("expires_at", "pk")
     )
     return [{"invitation": link, "role": Role(link.role).label} for link in links]
+
+
+def own_group_of(membership: Membership) -> ProcessGroup | None:
+    """The row of the group this member speaks for, if their group is listed."""
+    kind = own_group(membership)
+    if kind is None:
+        return None
+    return ProcessGroup.objects.filter(process=membership.process, kind=kind).order_by("pk").first()
