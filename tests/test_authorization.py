@@ -84,6 +84,17 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": GROUP_ONLY | {"support": 302, "contact": 302},
     },
+    # A fresh link for the community group, which both groups may invite and so withdraw.
+    "invitation-withdraw": {
+        "GET": expect(404, anonymous=302, members=403, group=405),
+        "POST": GROUP_ONLY | {"support": 302, "contact": 302},
+    },
+    # The survivor's side and the contact group each see their own sections; an empty post
+    # names no section and is refused with 400.
+    "process-settings": {
+        "GET": expect(404, anonymous=302, members=403, survivor_side=200, contact=200),
+        "POST": expect(404, anonymous=302, members=403, survivor_side=400, contact=400),
+    },
     "audit": {"GET": GROUP_ONLY},
     "keys-rotate": {
         "GET": expect(404, anonymous=302, members=403, group=405),
@@ -177,11 +188,11 @@ def feed_maker(accounts):
 def url_for(name: str, accounts) -> str:
     """Arguments point at kestrel's objects: the community member, a fresh invitation."""
     community = Membership.objects.get(process__code="kestrel", role="community")
+    kestrel = Process.objects.get(code="kestrel")
     params = {
         "code": "kestrel",
-        "token": make_invitation(
-            None, process=Process.objects.get(code="kestrel"), role="community"
-        )[1],
+        "token": make_invitation(None, process=kestrel, role="community")[1],
+        "invitation_id": make_invitation(None, process=kestrel, role="community")[0].pk,
         "user_id": community.user_id,
         "member_id": community.pk,
         "attachment_id": Attachment.objects.get(

@@ -49,6 +49,12 @@ urlpatterns = [
         processes.grant_view,
         name="member-grant",
     ),
+    path(
+        "p/<slug:code>/members/invitations/<int:invitation_id>/withdraw/",
+        processes.withdraw_view,
+        name="invitation-withdraw",
+    ),
+    path("p/<slug:code>/settings/", processes.settings_view, name="process-settings"),
     path("p/<slug:code>/audit/", processes.audit_view, name="audit"),
     path("p/<slug:code>/keys/rotate/", processes.rotate_view, name="keys-rotate"),
     path("p/<slug:code>/documents/", attachments.documents_view, name="documents"),

@@ -25,6 +25,7 @@ PAGES = {
         "/p/kestrel/demands/1/propose/",
         "/p/kestrel/demands/1/progress/",
         "/account/settings/",
+        "/p/kestrel/settings/",
         "/p/kestrel/log/",
         "/p/kestrel/log/10/",
         "/p/kestrel/steps/1/",
@@ -51,6 +52,7 @@ PAGES = {
         "/p/kestrel/steps/1/",
         "/p/kestrel/steps/1/change/",
         "/p/kestrel/calendar/",
+        "/p/kestrel/settings/",
     ],
     "survivor": [
         "/",
@@ -58,6 +60,7 @@ PAGES = {
         "/p/kestrel/demands/",
         "/p/kestrel/demands/1/",
         "/p/kestrel/demands/1/propose/",
+        "/p/kestrel/settings/",
         "/account/password/",
         "/account/confirm/",
         "/account/recover/",

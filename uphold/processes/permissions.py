@@ -12,7 +12,7 @@ from django.http import Http404
 from uphold.accounts.models import Invitation
 
 from . import scopes
-from .models import Membership, Process, Role
+from .models import GroupKind, Membership, Process, Role
 
 
 class NotAuthenticated(Exception):
@@ -45,6 +45,8 @@ PROCESS_ACTIONS = {
     "members.invite": Roles(GROUP),
     "members.remove": Roles(GROUP),
     "members.grant": Roles(GROUP),
+    # Withdrawing an unused link: also only for a role the member may invite (INVITABLE).
+    "members.withdraw": Roles(GROUP),
     "keys.rotate": Roles(GROUP),
     "audit.view": Reads(scopes.RECORD),
     "documents.view": Reads(scopes.RECORD),
@@ -66,6 +68,14 @@ PROCESS_ACTIONS = {
     # group's. X and the community group see neither.
     "process.settings": Reads(scopes.RECORD),
     "process.words": Reads(scopes.SURVIVOR),
+    # The settings page; each of its sections is a write action of its own below.
+    "settings.view": Roles(SURVIVOR_SIDE | {Role.CONTACT}),
+    # The survivor names how they are called, and how the person who did harm is called.
+    "settings.words": Roles(SURVIVOR_SIDE),
+    # Meeting rhythm and reminder thresholds are the contact group's working rhythm.
+    "settings.rhythm": Roles(frozenset({Role.CONTACT})),
+    # Where a group is and its time zone; each group changes only its own row (OWN_GROUP).
+    "settings.group": Roles(GROUP),
 }
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}
@@ -75,6 +85,9 @@ INVITABLE: dict[str, frozenset[str]] = {
     Role.SUPPORT: frozenset(Role.values),
     Role.CONTACT: frozenset({Role.CONTACT, Role.COMMUNITY, Role.RESPONDENT}),
 }
+
+# The group taking part that a member of each role speaks for.
+OWN_GROUP: dict[str, str] = {Role.SUPPORT: GroupKind.SUPPORT, Role.CONTACT: GroupKind.CONTACT}
 
 
 def is_verified(user) -> bool:
@@ -132,3 +145,8 @@ def allowed(membership: Membership, action: str) -> bool:
 
 def may_invite(membership: Membership, role: str) -> bool:
     return role in INVITABLE.get(membership.role, frozenset())
+
+
+def own_group(membership: Membership) -> str | None:
+    """The kind of ProcessGroup row this member may change, if any."""
+    return OWN_GROUP.get(membership.role)

@@ -4,16 +4,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from uphold.accounts.models import User
+from uphold.accounts.models import Invitation, User
 from uphold.audit.models import AuditEvent
 from uphold.audit.services import object_names
 from uphold.crypto.keyring import NoKey
 from uphold.crypto.models import SealedScopeKey
 
 from . import scopes
-from .models import GroupKind, Membership, Process, ProcessGroup
+from .models import GroupKind, Membership, Process, ProcessGroup, Role
+from .permissions import own_group
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -121,6 +123,7 @@ OBJECT_NAMES = {
     "record.stepchange": _("a change of a step"),
     "record.confirmation": _("a confirmation to X"),
     "record.calendarfeed": _("a calendar link"),
+    "accounts.invitation": _("an invitation link"),
 }
 
 
@@ -142,3 +145,26 @@ def meeting_zone(process: Process) -> ZoneInfo:
         except (ZoneInfoNotFoundError, ValueError, TypeError):
             continue
     return ZoneInfo("UTC")
+
+
+def open_invitations(process: Process) -> list[dict]:
+    """Links not yet used, withdrawn or expired, soonest to expire first; one query."""
+    links = (
+        Invitation.objects.filter(
+            process=process,
+            used_at__isnull=True,
+            withdrawn_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("created_by")
+        .order_by("expires_at", "pk")
+    )
+    return [{"invitation": link, "role": Role(link.role).label} for link in links]
+
+
+def own_group_of(membership: Membership) -> ProcessGroup | None:
+    """The row of the group this member speaks for, if their group is listed."""
+    kind = own_group(membership)
+    if kind is None:
+        return None
+    return ProcessGroup.objects.filter(process=membership.process, kind=kind).order_by("pk").first()

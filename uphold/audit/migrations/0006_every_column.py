@@ -114,7 +114,7 @@ def every_column(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("audit", "0005_alter_auditevent_kind"),
-        ("accounts", "0004_user_email_user_time_zone"),
+        ("accounts", "0005_invitation_withdrawn_at"),
         ("attachments", "0002_remove_attachment_content_type"),
         ("crypto", "0003_keys_follow_roles"),
         ("demands", "0002_answer_entry"),
