@@ -286,6 +286,7 @@ def test_x_and_the_community_group_do_not_see_the_groups_settings(client_for, ro
     assert "Words used" not in page
 
 
+@pytest.mark.tampers  # sets the thresholds in the database
 def test_the_group_sees_its_settings_in_plain_plurals(client_for):
     Process.objects.filter(code="kestrel").update(reply_reminder_days=1, step_overdue_days=7)
     page = client_for("contact").get(reverse("process", args=["kestrel"])).content.decode()

@@ -220,6 +220,7 @@ def test_a_bad_group_setting_explains_and_changes_nothing(as_member, place, zone
     assert database_state() == before
 
 
+@pytest.mark.tampers  # puts a group row into another process directly
 def test_a_group_of_another_process_is_not_found(as_member):
     other = ProcessGroup.objects.create(
         process=Process.objects.get(code="heron"), kind="support", time_zone="UTC"
