@@ -273,6 +273,37 @@ def test_concurrent_edits_the_second_gets_a_conflict_and_keeps_its_text(client_f
         assert Demand.objects.get(process__code="kestrel", number=1).wording == "First wording"
 
 
+def test_apply_now_says_the_change_is_applied(client_for, as_member):
+    """The survivor's side applies a change at once: the page says so, not "proposal sent"."""
+    response = client_for("support").post(
+        reverse("demand-propose", kwargs={"code": "kestrel", "number": 1}),
+        {
+            "wording": "Applied at once",
+            "reasons": "",
+            "criteria": CRITERIA,
+            "why": "clearer",
+            "revision": "2",
+            "apply": "now",
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "The demand is changed; the earlier version is kept." in page
+    assert "Your proposal is sent" not in page
+    with as_member("support"):
+        assert Demand.objects.get(process__code="kestrel", number=1).wording == "Applied at once"
+
+
+def test_apply_now_returns_the_applied_proposal(as_member):
+    with as_member("survivor") as survivor:
+        proposal = services.propose_change(
+            survivor, "kestrel", 1, wording="Applied", reasons="", criteria=CRITERIA,
+            why="clearer", softer=False, base_revision=2, apply_now=True,
+        )  # fmt: skip
+    assert proposal.state == ProposalState.APPROVED
+    assert proposal.decided_by == survivor
+
+
 def test_a_proposal_is_answered_once(as_member):
     """A second answer (a double click, a second member) is refused; it applies once."""
     proposal = a_proposal(as_member)

@@ -217,7 +217,8 @@ def propose_change(
         proposal.save()
         audit.record(actor, demand.process, Kind.PROPOSE, proposal)
         if apply_now:
-            decide(actor, demand.process, proposal.pk, approve=True, answer="")
+            # What `decide` returns is the proposal as it is now: approved and applied.
+            proposal = decide(actor, demand.process, proposal.pk, approve=True, answer="")
         else:
             notify_survivor_side.enqueue(demand.process.code, demand.number)
     return proposal
