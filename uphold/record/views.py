@@ -61,7 +61,9 @@ def _page(request, template: str, membership: Membership, form=None, **extra) ->
 
 
 def _demands(membership: Membership) -> list[Demand]:
-    return list(Demand.objects.filter(process=membership.process).only("pk", "number", "process"))
+    return list(
+        Demand.objects.filter(process=membership.process).only("pk", "number", "process", "wording")
+    )
 
 
 def _add_errors(form, error: ValidationError) -> None:
