@@ -178,7 +178,7 @@ def test_who_records_what_x_said(role, as_member):
 @pytest.mark.parametrize("role", ROLES[1:])
 def test_who_edits_the_letter(role, as_member):
     with as_member(role) as user:
-        got = outcome(lambda: services.save_letter(user, "kestrel", "Dear X", None, ""))
+        got = outcome(lambda: services.save_letter(user, "kestrel", "Dear X", base_revision=1))
     assert got == (LETTER | OUTSIDERS)[role]
 
 
@@ -354,7 +354,8 @@ SCRIPT = '<script>alert("x")</script><b onmouseover="x()">bold</b>'
 
 def test_html_in_every_field_is_shown_as_text(as_member, client_for):
     with as_member("support") as support:
-        services.save_letter(support, "kestrel", SCRIPT, None, SCRIPT)
+        services.save_letter(support, "kestrel", SCRIPT, base_revision=1)
+        services.save_letter(support, "kestrel", SCRIPT + "2", base_revision=2)
         demand = services.add_demand(support, "kestrel", SCRIPT, SCRIPT, SCRIPT)
     with as_member("contact") as contact:
         proposal = services.propose_change(
@@ -377,6 +378,8 @@ def test_html_in_every_field_is_shown_as_text(as_member, client_for):
         reverse("proposal", kwargs={"code": "kestrel", "proposal_id": proposal.pk}),
         reverse("demand-propose", kwargs={"code": "kestrel", "number": demand.number}),
         reverse("letter-edit", kwargs={"code": "kestrel"}),
+        reverse("letter-version", kwargs={"code": "kestrel", "revision": 2}),
+        reverse("letter-sent", kwargs={"code": "kestrel"}),
     ]
     for url in pages:
         page = client.get(url).content.decode()
