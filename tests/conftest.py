@@ -71,12 +71,14 @@ def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
             )
             writer.write(marked("attachments.attachmentchunk.data").encode())
             writer.finish()
-        demands.save_letter(
+        demands.save_letter(support, "kestrel", marked("demands.letter.text"), base_revision=0)
+        # Marked as sent: the version holds the same text and recipients as the letter.
+        demands.mark_sent(
             support,
             "kestrel",
-            marked("demands.letter.text"),
-            None,
-            marked("demands.letter.handed_to"),
+            revision=1,
+            handed_over_on=timezone.localdate(),
+            handed_to=marked("demands.letter.handed_to"),
         )
         demands.add_demand(
             support,

@@ -118,6 +118,9 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     # The proposal in the fixtures is answered already: answering again is refused with 400.
     "proposal": {"GET": SURVIVOR_SIDE, "POST": SURVIVOR_SIDE_POST},
     "letter-edit": {"GET": SURVIVOR_SIDE, "POST": SURVIVOR_SIDE_POST},
+    # Whoever handed the letter over marks it: the survivor's side or the contact group.
+    "letter-sent": {"GET": PROPOSERS, "POST": PROPOSERS_POST},
+    "letter-version": {"GET": PROCESS_PAGE},
     "letter-documents": {
         "GET": expect(404, anonymous=302, members=403, survivor_side=405),
         "POST": expect(404, anonymous=302, members=403, survivor_side=302),
@@ -199,6 +202,7 @@ def url_for(name: str, accounts) -> str:
             process__code="kestrel", scope="shared" if name == "letter-document" else "record"
         ).pk,
         "number": 1,
+        "revision": 1,
         "proposal_id": ChangeProposal.objects.filter(process__code="kestrel").first().pk,
         "entry_id": Entry.objects.filter(process__code="kestrel").first().pk,
         "meeting_id": Meeting.objects.filter(process__code="kestrel").first().pk,

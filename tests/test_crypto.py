@@ -100,6 +100,8 @@ SHARED_FIELDS = {
     "attachments.attachmentchunk.data",
     "demands.letter.text",
     "demands.letter.handed_to",
+    "demands.letterversion.text",
+    "demands.letterversion.handed_to",
     "demands.demand.wording",
     "demands.demand.reasons",
     "demands.demand.criteria",
@@ -155,6 +157,12 @@ SAME_TEXT = {
 } | {
     f"demands.{model}.why": {"demands.demandversion.why", "demands.changeproposal.why"}
     for model in ("demandversion", "changeproposal")
+}
+# A version of the letter holds the letter's text, and to whom it was handed.
+SAME_TEXT |= {
+    f"demands.{model}.{name}": {f"demands.letter.{name}", f"demands.letterversion.{name}"}
+    for model in ("letter", "letterversion")
+    for name in ("text", "handed_to")
 }
 
 

@@ -178,7 +178,7 @@ def test_who_records_what_x_said(role, as_member):
 @pytest.mark.parametrize("role", ROLES[1:])
 def test_who_edits_the_letter(role, as_member):
     with as_member(role) as user:
-        got = outcome(lambda: services.save_letter(user, "kestrel", "Dear X", None, ""))
+        got = outcome(lambda: services.save_letter(user, "kestrel", "Dear X", base_revision=1))
     assert got == (LETTER | OUTSIDERS)[role]
 
 
@@ -273,6 +273,37 @@ def test_concurrent_edits_the_second_gets_a_conflict_and_keeps_its_text(client_f
         assert Demand.objects.get(process__code="kestrel", number=1).wording == "First wording"
 
 
+def test_apply_now_says_the_change_is_applied(client_for, as_member):
+    """The survivor's side applies a change at once: the page says so, not "proposal sent"."""
+    response = client_for("support").post(
+        reverse("demand-propose", kwargs={"code": "kestrel", "number": 1}),
+        {
+            "wording": "Applied at once",
+            "reasons": "",
+            "criteria": CRITERIA,
+            "why": "clearer",
+            "revision": "2",
+            "apply": "now",
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "The demand is changed; the earlier version is kept." in page
+    assert "Your proposal is sent" not in page
+    with as_member("support"):
+        assert Demand.objects.get(process__code="kestrel", number=1).wording == "Applied at once"
+
+
+def test_apply_now_returns_the_applied_proposal(as_member):
+    with as_member("survivor") as survivor:
+        proposal = services.propose_change(
+            survivor, "kestrel", 1, wording="Applied", reasons="", criteria=CRITERIA,
+            why="clearer", softer=False, base_revision=2, apply_now=True,
+        )  # fmt: skip
+    assert proposal.state == ProposalState.APPROVED
+    assert proposal.decided_by == survivor
+
+
 def test_a_proposal_is_answered_once(as_member):
     """A second answer (a double click, a second member) is refused; it applies once."""
     proposal = a_proposal(as_member)
@@ -323,7 +354,8 @@ SCRIPT = '<script>alert("x")</script><b onmouseover="x()">bold</b>'
 
 def test_html_in_every_field_is_shown_as_text(as_member, client_for):
     with as_member("support") as support:
-        services.save_letter(support, "kestrel", SCRIPT, None, SCRIPT)
+        services.save_letter(support, "kestrel", SCRIPT, base_revision=1)
+        services.save_letter(support, "kestrel", SCRIPT + "2", base_revision=2)
         demand = services.add_demand(support, "kestrel", SCRIPT, SCRIPT, SCRIPT)
     with as_member("contact") as contact:
         proposal = services.propose_change(
@@ -346,6 +378,8 @@ def test_html_in_every_field_is_shown_as_text(as_member, client_for):
         reverse("proposal", kwargs={"code": "kestrel", "proposal_id": proposal.pk}),
         reverse("demand-propose", kwargs={"code": "kestrel", "number": demand.number}),
         reverse("letter-edit", kwargs={"code": "kestrel"}),
+        reverse("letter-version", kwargs={"code": "kestrel", "revision": 2}),
+        reverse("letter-sent", kwargs={"code": "kestrel"}),
     ]
     for url in pages:
         page = client.get(url).content.decode()

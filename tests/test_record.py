@@ -306,6 +306,35 @@ def test_an_entry_names_only_group_members_and_this_processs_demands(as_member, 
         assert set(caught.value.message_dict) == {"by", "demands", "tags"}
 
 
+LONG_WORDING = "Inform any new political environment and sexual partners about his behaviour."
+
+
+@pytest.mark.parametrize("page", ["entry-add", "step-add", "entry-edit"])
+def test_demand_choices_show_the_number_and_the_start_of_the_wording(page, as_member, client_for):
+    from uphold.demands import services as demands
+
+    with as_member("support") as support:
+        demands.add_demand(support, "kestrel", LONG_WORDING, "", "every group is told")
+    kwargs = {"code": "kestrel"}
+    if page == "entry-edit":
+        kwargs["entry_id"] = Entry.objects.filter(process__code="kestrel").first().pk
+    html = client_for("contact").get(reverse(page, kwargs=kwargs)).content.decode()
+    assert f"Demand 1: {MARK}demands.demand.wording" in html
+    assert "Demand 2: Inform any new political environment" in html
+    assert LONG_WORDING not in html  # only its start
+
+
+def test_a_demand_choice_is_the_number_alone_without_the_key(people):
+    from uphold.processes.models import Process
+    from uphold.record.forms import EntryForm
+
+    # No member's keyring is active here, as for a member not yet given the keys.
+    form = EntryForm(process=Process.objects.get(code="kestrel"), group=[])
+    assert [(value, str(label)) for value, label in form.fields["demands"].choices] == [
+        ("1", "Demand 1")
+    ]
+
+
 def test_the_support_group_reads_the_log_but_does_not_write_it(as_member):
     from django.core.exceptions import PermissionDenied
 

@@ -84,6 +84,12 @@ urlpatterns = [
     path("p/<slug:code>/demands/<int:number>/answer/", demands.answer_view, name="demand-answer"),
     path("p/<slug:code>/proposals/<int:proposal_id>/", demands.proposal_view, name="proposal"),
     path("p/<slug:code>/letter/", demands.letter_edit_view, name="letter-edit"),
+    path("p/<slug:code>/letter/sent/", demands.letter_sent_view, name="letter-sent"),
+    path(
+        "p/<slug:code>/letter/versions/<int:revision>/",
+        demands.letter_version_view,
+        name="letter-version",
+    ),
     path(
         "p/<slug:code>/letter/documents/",
         attachments.letter_upload_view,

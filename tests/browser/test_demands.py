@@ -57,3 +57,45 @@ def test_a_softening_proposal_is_labelled_refused_and_leaves_the_demand_as_it_wa
     refused = [r for r in rows if "refused a proposed change to a demand" in r]
     assert proposed and server["accounts"]["contact"]["username"] in proposed[0]
     assert refused and server["accounts"]["support"]["username"] in refused[0]
+
+
+def test_the_letter_keeps_its_versions_and_the_one_handed_over_stays_marked(
+    page_as, server, visits
+):
+    """The demo's letter: version 1 handed over in 2015, version 2 with a postscript."""
+    base = f"{server['url']}/p/kestrel"
+    support = page_as("support")
+    support.goto(f"{base}/letter/")
+    checked(support, visits)
+    text = support.get_by_label("Text of the letter")
+    text.fill(text.input_value() + "\n\nA third wording, written in the browser.")
+    support.get_by_role("button", name="Save the letter").click()
+    support.wait_for_url(f"{base}/demands/")
+    checked(support, visits)
+    assert support.get_by_text("The letter is saved; the earlier version is kept.").is_visible()
+    assert support.get_by_text("version 1 is the one X received").is_visible()
+    earlier = support.locator(".letter-versions li").all_inner_texts()
+    assert len(earlier) == 2 and "as sent: handed over on" in earlier[-1]
+
+    contact = page_as("contact")
+    contact.goto(f"{base}/demands/")
+    checked(contact, visits)
+    contact.get_by_role("link", name="Mark this version as handed over").click()
+    checked(contact, visits)
+    contact.get_by_label("Handed over on").fill("2020-03-01")
+    contact.get_by_label("Handed over to").fill("Sent to his new group by the contact group.")
+    contact.get_by_role("button", name="Mark as handed over").click()
+    contact.wait_for_url(f"{base}/demands/")
+    checked(contact, visits)
+    assert contact.get_by_text("This version, handed over on").is_visible()
+    assert contact.get_by_role("link", name="Mark this version as handed over").count() == 0
+    screenshot(contact, "letter-handed-over")
+
+    respondent = page_as("respondent")
+    respondent.goto(f"{base}/demands/")
+    checked(respondent, visits)
+    respondent.locator(".letter-versions a").last.click()
+    checked(respondent, visits)
+    assert respondent.get_by_text("This is an earlier wording, kept for reading.").is_visible()
+    facts = respondent.locator(".facts").inner_text()
+    assert "saved on" in facts and f"by {server['accounts']['support']['username']}" not in facts

@@ -22,6 +22,8 @@ PAGES = {
         "/p/kestrel/demands/1/",
         "/p/kestrel/demands/new/",
         "/p/kestrel/letter/",
+        "/p/kestrel/letter/sent/",
+        "/p/kestrel/letter/versions/1/",
         "/p/kestrel/demands/1/propose/",
         "/p/kestrel/demands/1/progress/",
         "/account/settings/",
@@ -35,6 +37,8 @@ PAGES = {
         "/p/kestrel/",
         "/p/kestrel/members/",
         "/p/kestrel/members/invite/",
+        "/p/kestrel/demands/",
+        "/p/kestrel/letter/sent/",
         "/p/kestrel/demands/1/",
         "/p/kestrel/demands/1/progress/",
         "/p/kestrel/demands/1/answer/",
@@ -66,7 +70,14 @@ PAGES = {
         "/account/recover/",
     ],
     "community": ["/", "/p/kestrel/", "/p/kestrel/demands/", "/p/kestrel/demands/1/"],
-    "respondent": ["/", "/p/kestrel/", "/p/kestrel/demands/", "/p/kestrel/demands/3/"],
+    "respondent": [
+        "/",
+        "/p/kestrel/",
+        "/p/kestrel/demands/",
+        "/p/kestrel/letter/versions/1/",
+        "/p/kestrel/letter/versions/2/",
+        "/p/kestrel/demands/3/",
+    ],
 }
 
 

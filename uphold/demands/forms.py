@@ -10,17 +10,31 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class LetterForm(forms.Form):
+class ShowsHiddenErrors(forms.Form):
+    """A hidden field's error (a form changed by hand) is said at the top, not lost."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if any(self.fields[name].widget.is_hidden for name in self.errors):
+            self.add_error(None, _("This page is out of date. Open it again and start over."))
+        return data
+
+
+class LetterForm(ShowsHiddenErrors):
     text = forms.CharField(label=_("Text of the letter"), widget=forms.Textarea(attrs={"rows": 14}))
-    handed_over_on = forms.DateField(
-        label=_("Handed over on"), required=False, widget=DateInput(format="%Y-%m-%d")
-    )
+    # The version the member started from (0: no letter yet); a save against an older one is
+    # refused.
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class HandOverForm(ShowsHiddenErrors):
+    handed_over_on = forms.DateField(label=_("Handed over on"), widget=DateInput(format="%Y-%m-%d"))
     handed_to = forms.CharField(
         label=_("Handed over to"),
-        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("To whom, and how: e.g. given to X by the support group, sent to his group."),
     )
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 CRITERIA_HELP = _(

@@ -23,9 +23,14 @@ class Status(models.TextChoices):
 
 
 class Letter(Chained, models.Model):
+    """The current wording, and when and to whom it was last handed over. Every wording it has
+    had is a LetterVersion."""
+
     process = models.OneToOneField(
         "processes.Process", on_delete=models.CASCADE, related_name="letter"
     )
+    # Raised by every saved wording; a save against an older revision is a conflict.
+    revision = models.PositiveIntegerField(default=1)
     text = EncryptedTextField(_("text of the letter"), scope="shared")
     handed_over_on = models.DateField(_("handed over on"), null=True, blank=True)
     handed_to = EncryptedTextField(_("handed over to"), scope="shared")
@@ -38,6 +43,50 @@ class Letter(Chained, models.Model):
         return str(_("the letter"))
 
     audit_name_locked = audit_name
+
+
+class LetterVersion(Chained, models.Model):
+    """Every wording the letter has had, with who saved it and when; a version marked as sent
+    stays marked whatever is saved after it. Never deleted."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="versions")
+    process = models.ForeignKey("processes.Process", on_delete=models.CASCADE, related_name="+")
+    revision = models.PositiveIntegerField()
+    text = EncryptedTextField(scope="shared")
+    # Set when this wording is marked as the one handed over to X.
+    sent = models.BooleanField(default=False)
+    handed_over_on = models.DateField(null=True, blank=True)
+    handed_to = EncryptedTextField(scope="shared")
+    # A letter written before versions were kept became version 1 in a migration, which holds
+    # no key: its text stays in the letter row (the same text while it is the current version)
+    # until the next save or mark copies it in.
+    carried_over = models.BooleanField(default=False)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "revision"], name="one_letter_version_per_revision"
+            )
+        ]
+        ordering = ["letter", "revision"]
+
+    def __str__(self) -> str:
+        return f"version {self.revision} of {self.letter}"
+
+    def audit_name(self) -> str:
+        return _("wording %(rev)s of the letter") % {"rev": self.revision}
+
+    audit_name_locked = audit_name
+
+    def texts(self, letter: Letter) -> tuple[str, str]:
+        """The wording and to whom it was handed (a carried-over version's are the letter's)."""
+        if self.carried_over:
+            return letter.text, letter.handed_to
+        return self.text, self.handed_to
 
 
 class Demand(Chained, models.Model):

@@ -19,6 +19,7 @@ from .models import (
     Demand,
     DemandVersion,
     Letter,
+    LetterVersion,
     Progress,
 )
 
@@ -81,6 +82,32 @@ class DemandRow:
     waiting: int = 0
 
 
+@dataclass
+class LetterVersionRow:
+    """One wording of the letter as a page shows it; `saved_by` only for those who may see who
+    wrote what (the survivor's side and the contact group)."""
+
+    version: LetterVersion
+    current: bool
+    saved_by: str | None
+
+
+def _version_row(
+    membership: Membership, letter: Letter, version: LetterVersion
+) -> LetterVersionRow:
+    saved_by = version.saved_by.username if version.saved_by else None
+    return LetterVersionRow(
+        version,
+        version.revision == letter.revision,
+        saved_by if _sees_history(membership) else None,
+    )
+
+
+def _version_rows(membership: Membership, letter: Letter) -> list[LetterVersionRow]:
+    versions = LetterVersion.objects.filter(letter=letter).select_related("saved_by")
+    return [_version_row(membership, letter, v) for v in versions.order_by("-revision")]
+
+
 def letter_page(membership: Membership) -> dict:
     process = membership.process
     letter = Letter.objects.filter(process=process).first()
@@ -90,8 +117,15 @@ def letter_page(membership: Membership) -> dict:
         )
     )
     waiting_shown = _sees_history(membership)
+    versions = _version_rows(membership, letter) if letter else []
+    sent = next((row for row in versions if row.version.sent), None)
     return {
         "letter": letter,
+        "current_version": next((row for row in versions if row.current), None),
+        # The newest version handed over to X, and to whom (earlier ones keep their mark too).
+        "sent_version": sent,
+        "sent_to": sent.version.texts(letter)[1] if sent else "",
+        "earlier_versions": [row for row in versions if not row.current],
         "documents": list(
             Attachment.objects.filter(process=process, scope=scopes.SHARED, complete=True)
         ),
@@ -99,6 +133,27 @@ def letter_page(membership: Membership) -> dict:
             DemandRow(d, d.criteria.splitlines(), d.waiting if waiting_shown else 0)
             for d in demands
         ],
+    }
+
+
+def letter_version(membership: Membership, revision: int) -> dict | None:
+    """One wording of the letter, read-only, with whether it was sent; None if there is none."""
+    letter = Letter.objects.filter(process=membership.process).first()
+    if letter is None:
+        return None
+    version = (
+        LetterVersion.objects.filter(letter=letter, revision=revision)
+        .select_related("saved_by")
+        .first()
+    )
+    if version is None:
+        return None
+    text, handed_to = version.texts(letter)
+    return {
+        "letter": letter,
+        "row": _version_row(membership, letter, version),
+        "text": text,
+        "handed_to": handed_to,
     }
 
 

@@ -41,8 +41,19 @@ DEMANDS = [
 ]
 
 
+# Saved after the letter was handed over: the letter as sent stays marked on version 1.
+POSTSCRIPT = """
+
+Postscript for groups X has joined since: these demands still stand. Ask the contact group
+if you want to know more."""
+
+
 def fill_as_support(code: str, support: User) -> None:
-    services.save_letter(support, code, LETTER, date(2015, 6, 1), HANDED_TO)
+    services.save_letter(support, code, LETTER, base_revision=0)
+    services.mark_sent(
+        support, code, revision=1, handed_over_on=date(2015, 6, 1), handed_to=HANDED_TO
+    )
+    services.save_letter(support, code, LETTER + POSTSCRIPT, base_revision=1)
     for wording, reasons, criteria in DEMANDS:
         services.add_demand(support, code, wording, reasons, criteria)
 

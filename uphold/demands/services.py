@@ -7,6 +7,8 @@ here, so the web pages, the command line and the importers all obey them.
   and may mark it in progress or refused by X.
 - Every applied version is kept; a proposal that drops criteria, or that its proposer calls
   softer, is labelled as softening for whoever answers it.
+- The letter is saved as a new version each time, by a compare-and-swap on `Letter.revision`;
+  the version handed over to X is marked as sent and stays marked.
 """
 
 from datetime import date
@@ -31,6 +33,7 @@ from .models import (
     Demand,
     DemandVersion,
     Letter,
+    LetterVersion,
     Progress,
     ProposalState,
     Status,
@@ -103,24 +106,135 @@ def settable_statuses(membership: Membership, current: str) -> list[str]:
     return [current, *(s for s in Status.values if s in CONTACT_STATUSES and s != current)]
 
 
-def save_letter(
-    actor: User, process: Process | str, text: str, handed_over_on: date | None, handed_to: str
-) -> Letter:
-    membership = authorize(actor, "letter.edit", process)
-    text, handed_to = (text or "").strip(), (handed_to or "").strip()
+def _clean_letter_text(text: str) -> str:
+    text = (text or "").strip()
     if not text:
         raise ValidationError({"text": [_("Write or paste the text of the letter.")]})
     if len(text) > MAX_LETTER:
         raise ValidationError({"text": [_("The letter is too long to store.")]})
-    if handed_over_on and handed_over_on > timezone.localdate():
-        raise ValidationError({"handed_over_on": [_("That date is in the future.")]})
+    return text
+
+
+def save_letter(actor: User, process: Process | str, text: str, *, base_revision: int) -> Letter:
+    """A new wording of the letter, kept as its next version with who saved it and when.
+
+    `base_revision` is the version the member saw (0: there was no letter yet). A save against
+    an older wording is a Conflict: it would replace a wording its author never saw.
+    """
+    membership = authorize(actor, "letter.edit", process)
+    text = _clean_letter_text(text)
+    letter = Letter.objects.filter(process=membership.process).first()
+    if (letter.revision if letter else 0) != base_revision:
+        raise Conflict
+    if letter is not None and letter.text == text:
+        raise ValidationError(
+            {"text": [_("This is the letter's current wording: there is nothing new to save.")]}
+        )
+    now = timezone.now()
     with transaction.atomic():
-        letter, _created = Letter.objects.get_or_create(process=membership.process)
-        letter.text, letter.handed_to = text, handed_to
-        letter.handed_over_on, letter.updated_at = handed_over_on, timezone.now()
-        letter.save()
-        audit.record(actor, membership.process, Kind.CHANGE, letter)
+        if letter is None:
+            # Two first saves at once: the second finds the letter there and is a conflict.
+            Process.objects.select_for_update().filter(pk=membership.process.pk).first()
+            if Letter.objects.filter(process=membership.process).exists():
+                raise Conflict
+            letter = Letter.objects.create(process=membership.process, updated_at=now)
+            letter.text = text
+            letter.save(update_fields=["text"])
+            audit.record(actor, membership.process, Kind.CREATE, letter)
+        else:
+            updated = Letter.objects.filter(pk=letter.pk, revision=base_revision).update(
+                revision=base_revision + 1, updated_at=now
+            )
+            if not updated:
+                raise Conflict
+            letter = Letter.objects.get(pk=letter.pk)
+            _copy_carried_over(actor, letter, base_revision)
+            letter.text = text
+            letter.save(update_fields=["text"])
+            audit.record(actor, membership.process, Kind.CHANGE, letter)
+        version = LetterVersion.objects.create(
+            letter=letter,
+            process=letter.process,
+            revision=letter.revision,
+            saved_by=actor,
+            saved_at=now,
+        )
+        version.text = text
+        version.save(update_fields=["text"])
+        audit.record(actor, letter.process, Kind.CREATE, version)
     return letter
+
+
+def _copy_carried_over(actor: User, letter: Letter, revision: int) -> None:
+    """A version carried over by the migration gets its own copy of the letter's text before
+    the letter changes (while it is the current version, the two are the same)."""
+    version = LetterVersion.objects.filter(
+        letter=letter, revision=revision, carried_over=True
+    ).first()
+    if version is None:
+        return
+    version.text, version.handed_to = letter.text, letter.handed_to
+    version.carried_over = False
+    version.save(update_fields=["text", "handed_to", "carried_over"])
+    audit.record(actor, letter.process, Kind.CHANGE, version)
+
+
+def mark_sent(
+    actor: User,
+    process: Process | str,
+    *,
+    revision: int,
+    handed_over_on: date | None,
+    handed_to: str,
+) -> LetterVersion:
+    """Marks the current version as the letter handed over to X, on that day, to those people.
+
+    The mark stays on that version whatever is saved after it. `revision` is the version the
+    member saw: if the letter changed since, it is a Conflict, so a wording nobody checked is
+    never marked as sent.
+    """
+    membership = authorize(actor, "letter.hand_over", process)
+    handed_to = (handed_to or "").strip()
+    errors: dict[str, list[str]] = {}
+    if handed_over_on is None:
+        errors["handed_over_on"] = [_("Give the day it was handed over.")]
+    elif handed_over_on > timezone.localdate():
+        errors["handed_over_on"] = [_("That date is in the future.")]
+    if not handed_to:
+        errors["handed_to"] = [_("Say to whom, and how, it was handed over.")]
+    elif len(handed_to) > MAX_NOTE:
+        errors["handed_to"] = [_("Keep this under %(n)s characters.") % {"n": MAX_NOTE}]
+    if errors:
+        raise ValidationError(errors)
+    letter = Letter.objects.filter(process=membership.process).first()
+    if letter is None:
+        raise ValidationError(_("There is no letter yet: enter it first."))
+    if letter.revision != revision:
+        raise Conflict
+    version = LetterVersion.objects.filter(letter=letter, revision=revision).first()
+    if version is None:
+        raise Http404
+    with transaction.atomic():
+        # The letter must still be at that version, and the version not yet marked (a second
+        # member marking it at the same moment), when the mark is written.
+        if not Letter.objects.filter(pk=letter.pk, revision=revision).update(
+            handed_over_on=handed_over_on
+        ):
+            raise Conflict
+        letter = Letter.objects.get(pk=letter.pk)
+        _copy_carried_over(actor, letter, revision)
+        if not LetterVersion.objects.filter(pk=version.pk, sent=False).update(
+            sent=True, handed_over_on=handed_over_on
+        ):
+            raise ValidationError(_("This version is already marked as the letter as sent."))
+        version.refresh_from_db()
+        version.handed_to = handed_to
+        version.save(update_fields=["handed_to"])
+        audit.record(actor, letter.process, Kind.CHANGE, version)
+        letter.handed_to = handed_to
+        letter.save(update_fields=["handed_to"])
+        audit.record(actor, letter.process, Kind.CHANGE, letter)
+    return version
 
 
 def add_demand(
@@ -217,7 +331,8 @@ def propose_change(
         proposal.save()
         audit.record(actor, demand.process, Kind.PROPOSE, proposal)
         if apply_now:
-            decide(actor, demand.process, proposal.pk, approve=True, answer="")
+            # What `decide` returns is the proposal as it is now: approved and applied.
+            proposal = decide(actor, demand.process, proposal.pk, approve=True, answer="")
         else:
             notify_survivor_side.enqueue(demand.process.code, demand.number)
     return proposal

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,9 +17,25 @@ from uphold.web.access import process_view
 from uphold.web.pages import form_page
 
 from . import queries, services
-from .forms import AnswerForm, DecisionForm, DemandForm, LetterForm, ProgressForm, ProposalForm
+from .forms import (
+    AnswerForm,
+    DecisionForm,
+    DemandForm,
+    HandOverForm,
+    LetterForm,
+    ProgressForm,
+    ProposalForm,
+)
 from .models import ChangeProposal, Demand, Letter, ProposalState
 
+LETTER_CONFLICT = gettext_lazy(
+    "Someone saved a new wording of the letter while you were working on it, so nothing was "
+    "saved. Your text is kept below: compare it with the current wording and save again."
+)
+SENT_CONFLICT = gettext_lazy(
+    "Someone saved a new wording of the letter since you opened this page, so nothing was "
+    "marked. Read the current wording below, and mark it if it is the one handed over."
+)
 CONFLICT = gettext_lazy(
     "Someone changed this demand while you were working on it, so nothing was saved. "
     "Your text is kept below: compare it with the current demand and send it again."
@@ -35,6 +51,7 @@ def _context(membership: Membership, **extra) -> dict:
         "can_see_audit": allowed(membership, "audit.view"),
         "can_author": allowed(membership, "demands.author"),
         "can_edit_letter": allowed(membership, "letter.edit"),
+        "can_hand_over": allowed(membership, "letter.hand_over"),
         "can_propose": allowed(membership, "demands.propose"),
         "can_decide": allowed(membership, "demands.decide"),
         "can_progress": allowed(membership, "demands.progress"),
@@ -55,32 +72,89 @@ def _demand(membership: Membership, number: int) -> Demand:
 @process_view("demands.view")
 @require_GET
 def letter_view(request: HttpRequest, membership: Membership) -> HttpResponse:
-    return _page(request, "demands/letter.html", membership, **queries.letter_page(membership))
+    page = queries.letter_page(membership)
+    current = page["current_version"]
+    # Only the current wording can be marked, and only once.
+    can_mark_sent = bool(
+        allowed(membership, "letter.hand_over") and current and not current.version.sent
+    )
+    return _page(request, "demands/letter.html", membership, can_mark_sent=can_mark_sent, **page)
 
 
 @process_view("letter.edit")
 @require_http_methods(["GET", "POST"])
 def letter_edit_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     letter = Letter.objects.filter(process=membership.process).first()
-    initial = (
-        {
-            "text": letter.text,
-            "handed_over_on": letter.handed_over_on,
-            "handed_to": letter.handed_to,
-        }
-        if letter
-        else {}
-    )
+    initial = {"text": letter.text, "revision": letter.revision} if letter else {"revision": 0}
     form = LetterForm(request.POST if request.method == "POST" else None, initial=initial)
+    conflict = False
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_letter(request.user, membership.process, **form.cleaned_data)
+            services.save_letter(
+                request.user,
+                membership.process,
+                form.cleaned_data["text"],
+                base_revision=form.cleaned_data["revision"],
+            )
         except ValidationError as error:
             form.add_error(None, error)
+        except services.Conflict:
+            form.add_error(None, LETTER_CONFLICT)
+            letter = Letter.objects.filter(process=membership.process).first()
+            form.data = form.data.copy()
+            form.data["revision"] = letter.revision if letter else 0
+            conflict = True
         else:
-            messages.success(request, _("The letter is saved."))
+            messages.success(request, _("The letter is saved; the earlier version is kept."))
             return redirect("demands", code=membership.process.code)
-    return _page(request, "demands/letter_edit.html", membership, form)
+    return _page(
+        request, "demands/letter_edit.html", membership, form, letter=letter, conflict=conflict
+    )
+
+
+@process_view("letter.hand_over")
+@require_http_methods(["GET", "POST"])
+def letter_sent_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    letter = Letter.objects.filter(process=membership.process).first()
+    form = HandOverForm(
+        request.POST if request.method == "POST" else None,
+        initial={"revision": letter.revision if letter else 0},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mark_sent(request.user, membership.process, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        except services.Conflict:
+            form.add_error(None, SENT_CONFLICT)
+            letter = Letter.objects.get(process=membership.process)
+            form.data = form.data.copy()
+            form.data["revision"] = letter.revision
+        else:
+            messages.success(request, _("The letter is marked as handed over."))
+            return redirect("demands", code=membership.process.code)
+    page = queries.letter_version(membership, letter.revision) if letter else None
+    return _page(request, "demands/letter_sent.html", membership, form, page=page)
+
+
+@process_view("demands.view")
+@require_GET
+def letter_version_view(
+    request: HttpRequest, membership: Membership, revision: int
+) -> HttpResponse:
+    page = queries.letter_version(membership, revision)
+    if page is None:
+        raise Http404
+    return _page(request, "demands/letter_version.html", membership, page=page)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """A service's errors by field where the form has that field, else at the top."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 @process_view("demands.author")

@@ -60,6 +60,8 @@ PROCESS_ACTIONS = {
     "demands.answers": Reads(scopes.RECORD),
     "demands.answer": Roles(GROUP),
     "letter.edit": Roles(SURVIVOR_SIDE),
+    # Whoever handed it over may say so: the survivor's side, or the contact group for X.
+    "letter.hand_over": Roles(SURVIVOR_SIDE | {Role.CONTACT}),
     "record.view": Reads(scopes.RECORD),
     "record.write": Roles(frozenset({Role.CONTACT})),
     "calendar.feed": Reads(scopes.RECORD),

@@ -1,9 +1,11 @@
 """Forms for the record. Lengths and rules are checked by the services."""
 
 from django import forms
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from uphold.accounts.models import User
+from uphold.crypto.keyring import NoKey
 from uphold.demands.forms import DateInput
 from uphold.demands.models import Demand
 
@@ -15,8 +17,25 @@ class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
 
+WORDING_START = 60
+
+
+def demand_label(demand: Demand) -> str:
+    """The number and the start of the wording ("Demand 2: Inform any new political…"), so a
+    member need not remember which number is which; the number alone if the member's keys do
+    not open the wording."""
+    try:
+        wording = demand.wording
+    except NoKey:
+        wording = ""
+    if not wording:
+        return _("Demand %(n)s") % {"n": demand.number}
+    start = Truncator(" ".join(wording.split())).chars(WORDING_START)
+    return _("Demand %(n)s: %(wording)s") % {"n": demand.number, "wording": start}
+
+
 def demand_choices(demands) -> list[tuple[str, str]]:
-    return [(str(d.number), _("Demand %(n)s") % {"n": d.number}) for d in demands]
+    return [(str(d.number), demand_label(d)) for d in demands]
 
 
 def _people(users) -> list[tuple[str, str]]:
@@ -63,7 +82,7 @@ class EntryForm(forms.Form):
         self.group = {str(u.pk): u for u in group}
         self.fields["by"].choices = _people(group)
         self.fields["demands"].choices = demand_choices(
-            Demand.objects.filter(process=process).only("pk", "number", "process")
+            Demand.objects.filter(process=process).only("pk", "number", "process", "wording")
         )
 
     def data_object(self) -> EntryData:

@@ -67,7 +67,9 @@ def _zones(membership: Membership) -> dict:
 
 
 def _demands(membership: Membership) -> list[Demand]:
-    return list(Demand.objects.filter(process=membership.process).only("pk", "number", "process"))
+    return list(
+        Demand.objects.filter(process=membership.process).only("pk", "number", "process", "wording")
+    )
 
 
 def _add_errors(form, error: ValidationError) -> None:

@@ -117,7 +117,7 @@ class Migration(migrations.Migration):
         ("accounts", "0005_invitation_withdrawn_at"),
         ("attachments", "0002_remove_attachment_content_type"),
         ("crypto", "0003_keys_follow_roles"),
-        ("demands", "0002_answer_entry"),
+        ("demands", "0003_letter_versions"),
         ("processes", "0002_process_meeting_every_months_and_more"),
         ("record", "0005_step_agreed_on"),
     ]
