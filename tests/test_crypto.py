@@ -223,6 +223,7 @@ def test_what_the_server_holds_opens_nothing(people):
     assert open_everything(Keyring(None, None)) == {}
 
 
+@pytest.mark.tampers  # moves a ciphertext in the database
 def test_a_ciphertext_moved_to_another_row_fails_loudly(people, accounts):
     kestrel_raw = Process.objects.filter(code="kestrel").values_list("title", flat=True).get()
     Process.objects.filter(code="heron").update(title=kestrel_raw)

@@ -236,3 +236,33 @@ def test_a_bad_past_meeting_form_answers_400_in_german(osprey, client):
     assert response.status_code == 400
     assert "Plane ein Treffen" in response.content.decode()
     assert database_state() == before
+
+
+def test_the_letter_and_its_later_wording_are_both_kept(db):
+    """The letter written in 2015, handed out in Birmingham, reworded later: both wordings stay,
+    and the one handed over to X stays marked."""
+    from uphold.demands import services as demands
+    from uphold.demands.models import LetterVersion
+
+    setup = Setup(title="osprey", groups=[("support", "Berlin", "Europe/Berlin")])
+    (support,) = build_process("osprey", [("os-support", Role.SUPPORT)], setup=setup)
+    user = acting_as(User.objects.get(username="os-support"))
+    with using(Keyring(user.pk, unlock(user, support["password"]))):
+        demands.save_letter(
+            user, "osprey", "We, the survivor and their support group…", base_revision=0
+        )
+        demands.mark_sent(
+            user,
+            "osprey",
+            revision=1,
+            handed_over_on=date(2015, 11, 1),
+            handed_to="Handed out in Birmingham",
+        )
+        letter = demands.save_letter(
+            user, "osprey", "A later wording of the letter.", base_revision=1
+        )
+        versions = list(LetterVersion.objects.filter(letter=letter).order_by("revision"))
+        assert [v.revision for v in versions] == [1, 2]
+        assert versions[0].sent and not versions[1].sent
+        assert versions[0].texts(letter)[0].startswith("We, the survivor")
+        assert letter.text == "A later wording of the letter."

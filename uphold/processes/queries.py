@@ -111,6 +111,7 @@ OBJECT_NAMES = {
     "attachments.attachment": _("a document"),
     "processes.processgroup": _("a group taking part"),
     "demands.letter": _("the letter"),
+    "demands.letterversion": _("a wording of the letter"),
     "demands.letterversion": _("a version of the letter"),
     "demands.demand": _("a demand"),
     "demands.demandversion": _("a version of a demand"),
