@@ -162,6 +162,21 @@ def test_the_demo_sets_up_every_role_once(tmp_path):
     again = uphold("demo", "--no-serve", data=tmp_path, mode="demo")
     assert again.returncode == 0 and again.stdout.count("kestrel") == first.stdout.count("kestrel")
     assert stat.S_IMODE((tmp_path / "demo-accounts.json").stat().st_mode) == 0o600
+    assert f"each message is a file in {tmp_path / 'demo-mail'}/" in first.stdout
+
+
+PRINT_MAIL = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
+
+
+def test_the_demo_catches_mail_in_a_folder_unless_an_smtp_host_is_set(tmp_path):
+    caught = uphold("shell", "--no-imports", "-c", PRINT_MAIL, data=tmp_path, mode="demo")
+    assert caught.stdout.strip() == "uphold.lib.mailcatcher.EmailBackend", caught.stderr
+    sent = uphold(
+        "shell", "--no-imports", "-c", PRINT_MAIL, data=tmp_path, mode="demo", UPHOLD_SMTP_HOST="mx"
+    )
+    assert sent.stdout.strip() == "django.core.mail.backends.smtp.EmailBackend"
+    production = uphold("shell", "--no-imports", "-c", PRINT_MAIL, data=tmp_path, mode="production")
+    assert production.stdout.strip() == "django.core.mail.backends.smtp.EmailBackend"
 
 
 def test_the_demo_refuses_production_settings(tmp_path):

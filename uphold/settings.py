@@ -282,6 +282,12 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 EMAIL_HOST = env("UPHOLD_SMTP_HOST", "127.0.0.1")
+# The demo's mail catcher: each message an .eml file in the data folder, so a newcomer reads
+# what would go out. An SMTP host the admin names explicitly still wins.
+DEMO_MAIL_DIR = DATA_DIR / "demo-mail"
+if DEMO and "UPHOLD_SMTP_HOST" not in os.environ:
+    EMAIL_BACKEND = "uphold.lib.mailcatcher.EmailBackend"
+    EMAIL_FILE_PATH = str(DEMO_MAIL_DIR)
 EMAIL_PORT = env_int("UPHOLD_SMTP_PORT", 25)
 DEFAULT_FROM_EMAIL = env("UPHOLD_FROM_EMAIL", "uphold@localhost")
 # A worker killed while sending a reminder holds it this long; then another worker sends it.

@@ -1,4 +1,5 @@
-"""`uphold demo`: migrate, create the demo accounts and process (once), print them, serve."""
+"""`uphold demo`: migrate, create the demo accounts and process (once), print them, serve,
+with the worker beside the server so reminders and notices land in the demo's mail folder."""
 
 from django.conf import settings
 from django.core.management import call_command
@@ -6,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from uphold.accounts.models import User
-from uphold.accounts.services import acting_as, authenticator_key, totp_code
+from uphold.accounts.services import acting_as, authenticator_key, change_settings, totp_code
 from uphold.crypto import keyring
 from uphold.crypto.keyring import Keyring
 from uphold.crypto.services import unlock
@@ -44,11 +45,16 @@ PEOPLE = [
 
 
 class Command(BaseCommand):
-    help = "Set up the demo (accounts for every role, the process kestrel) and serve it."
+    help = (
+        "Set up the demo (accounts for every role, the process kestrel) and serve it, "
+        "with the worker beside it."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--no-serve", action="store_true", help="set up, print, and stop")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="set up, print, and stop (no server, no worker)"
+        )
 
     def handle(self, *args, port: int, no_serve: bool, **options) -> None:
         if not settings.DEMO:
@@ -62,13 +68,20 @@ class Command(BaseCommand):
             self._create()
         self._print(port)
         if not no_serve:
-            call_command("serve", host="127.0.0.1", port=port)
+            self.stdout.write(
+                "The worker runs beside the server: it looks for due reminders every minute.\n"
+            )
+            with demo.worker_beside():
+                call_command("serve", host="127.0.0.1", port=port)
 
     @transaction.atomic
     def _create(self) -> None:
         accounts = [{**make_account("admin", site_admin=True), "role": "admin"}]
         accounts += build_process(DEMO_CODE, PEOPLE, setup=SETUP)
         by_role = {a["role"]: a for a in accounts}
+        for account in accounts:  # so reminders and notices have someone to go to
+            user = User.objects.get(username=account["username"])
+            change_settings(user, email=demo.address_of(user.username), time_zone=user.time_zone)
         fills = [("support", fill_as_support), ("contact", fill_as_contact)]
         fills.append(("contact", fill_record))
         for role, fill in fills:
@@ -93,6 +106,12 @@ class Command(BaseCommand):
                 f"  (code now {totp_code(a['totp_key'])})"
             )
         self.stdout.write(
-            f"\nThe login page at http://127.0.0.1:{port}/login/ "
-            "shows each account's current code.\n"
+            f"\nThe login page at http://127.0.0.1:{port}/login/ shows each account's current code."
         )
+        folder = demo.mail_folder()
+        if folder is None:
+            self.stdout.write(f"Email goes to the mail server {settings.EMAIL_HOST}.\n")
+        else:
+            self.stdout.write(
+                f"Email (reminders, notices) is not sent: each message is a file in {folder}/\n"
+            )
