@@ -378,8 +378,20 @@ def _chain_holds_after_every_test(request):
         return
     request.getfixturevalue(database)  # set up first, so it is torn down after this check
     yield
+    import os
+
     from uphold.audit.services import verify
     from uphold.processes.models import Process
 
-    broken = [(p.code, verify(p)) for p in Process.objects.all()]
+    # A browser test leaves Playwright's event loop running in this thread; the check itself
+    # is plain synchronous code between tests.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        broken = [(p.code, verify(p)) for p in Process.objects.all()]
+    finally:
+        if before is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
     assert [b for b in broken if b[1]] == []
