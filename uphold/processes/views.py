@@ -13,6 +13,7 @@ from uphold.crypto import services as crypto
 from uphold.record.queries import overview as record_overview
 from uphold.web.access import account_view, process_view
 from uphold.web.pages import form_page
+from uphold.web.process_page import process_context
 
 from . import codenames, queries, services
 from .forms import InviteMemberForm, StartProcessForm
@@ -55,19 +56,16 @@ def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "processes/process.html",
-        {
-            "membership": membership,
-            "process": membership.process,
-            "title": queries.readable_title(membership.process),
-            "missing": queries.missing_scopes(membership),
-            "fingerprint": crypto.fingerprint_of(membership.user),
-            "can_see_members": allowed(membership, "members.view"),
-            "can_see_audit": allowed(membership, "audit.view"),
-            "terms": queries.terms_of(membership.process),
-            "groups": queries.groups_of(membership),
-            "demands": queries.demand_counts(membership.process),
+        process_context(
+            membership,
+            "overview",
+            title=queries.readable_title(membership.process),
+            missing=queries.missing_scopes(membership),
+            fingerprint=crypto.fingerprint_of(membership.user),
+            groups=queries.groups_of(membership),
+            demands=queries.demand_counts(membership.process),
             **(record_overview(membership) if allowed(membership, "record.view") else {}),
-        },
+        ),
     )
 
 
@@ -78,16 +76,15 @@ def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "processes/members.html",
-        {
-            "membership": membership,
-            "process": membership.process,
-            "access": crypto.access_of(membership.process, strays),
-            "strays": strays,
-            "unfinished_rotation": rotation.unfinished(membership.process),
-            "can_invite": allowed(membership, "members.invite"),
-            "can_see_audit": True,
-            "removable": INVITABLE.get(membership.role, frozenset()),
-        },
+        process_context(
+            membership,
+            "members",
+            access=crypto.access_of(membership.process, strays),
+            strays=strays,
+            unfinished_rotation=rotation.unfinished(membership.process),
+            can_invite=allowed(membership, "members.invite"),
+            removable=INVITABLE.get(membership.role, frozenset()),
+        ),
     )
 
 
@@ -134,18 +131,16 @@ def audit_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "processes/audit.html",
-        {
-            "membership": membership,
-            "process": membership.process,
-            "events": queries.audit_events(membership.process),
-            "head": queries.audit_head(membership.process),
+        process_context(
+            membership,
+            "audit",
+            events=queries.audit_events(membership.process),
+            head=queries.audit_head(membership.process),
             # The links and the sealed head, in a fixed number of queries; the row-by-row check
             # is for `uphold verify`, whose cost grows with the record.
-            "problem": audit.verify_links(membership.process)
+            problem=audit.verify_links(membership.process)
             or audit.verify_with_key(keyring.current(), membership.process),
-            "can_see_members": True,
-            "can_see_audit": True,
-        },
+        ),
     )
 
 
@@ -163,7 +158,7 @@ def invite_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "processes/invite.html",
-        {"membership": membership, "process": membership.process, "form": form, "link": link},
+        process_context(membership, "members", form=form, link=link),
         status=400 if form.errors else 200,
     )
 

@@ -21,9 +21,9 @@ from uphold.demands.models import Demand
 from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
-from uphold.processes.queries import terms_of
 from uphold.web.access import process_view, public_view
 from uphold.web.pages import form_page
+from uphold.web.process_page import process_context
 
 from . import calendar, queries, services
 from .forms import (
@@ -43,21 +43,10 @@ CONFLICT = gettext_lazy(
 )
 
 
-def _context(membership: Membership, **extra) -> dict:
-    return {
-        "membership": membership,
-        "process": membership.process,
-        "terms": terms_of(membership.process),
-        "can_see_members": allowed(membership, "members.view"),
-        "can_see_audit": allowed(membership, "audit.view"),
-        "can_see_record": allowed(membership, "record.view"),
-        "can_write": allowed(membership, "record.write"),
-        **extra,
-    }
-
-
-def _page(request, template: str, membership: Membership, form=None, **extra) -> HttpResponse:
-    return form_page(request, template, _context(membership, **extra), form)
+def _page(
+    request, template: str, membership: Membership, form=None, *, tab: str, **extra
+) -> HttpResponse:
+    return form_page(request, template, process_context(membership, tab, **extra), form)
 
 
 def _demands(membership: Membership) -> list[Demand]:
@@ -107,6 +96,7 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         "record/log.html",
         membership,
         form,
+        tab="log",
         entries=queries.entries(membership.process, tag),
         tag=tag,
         tags=Tag.choices,
@@ -135,7 +125,7 @@ def entry_add_view(request: HttpRequest, membership: Membership) -> HttpResponse
             if request.POST.get("then") == "log":
                 return redirect("log", code=membership.process.code)
             return redirect("entry", code=membership.process.code, entry_id=entry.pk)
-    return _page(request, "record/entry_form.html", membership, form)
+    return _page(request, "record/entry_form.html", membership, form, tab="log")
 
 
 def _get_entry(membership: Membership, entry_id: int) -> Entry:
@@ -152,6 +142,7 @@ def entry_view(request: HttpRequest, membership: Membership, entry_id: int) -> H
         request,
         "record/entry.html",
         membership,
+        tab="log",
         entry=entry,
         entry_demands=list(entry.demands.order_by("number")),
         versions=list(entry.versions.select_related("by", "replaced_by")),
@@ -199,7 +190,7 @@ def entry_edit_view(request: HttpRequest, membership: Membership, entry_id: int)
         else:
             messages.success(request, _("The entry is changed; the earlier version is kept."))
             return redirect("entry", code=membership.process.code, entry_id=entry.pk)
-    return _page(request, "record/entry_form.html", membership, form, entry=entry)
+    return _page(request, "record/entry_form.html", membership, form, tab="log", entry=entry)
 
 
 # The handler must be in place before anything reads the body (see attachments/views.py).
@@ -230,6 +221,7 @@ def meetings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         request,
         "record/meetings.html",
         membership,
+        tab="meetings",
         meetings=queries.meetings(membership.process),
         suggested=services.suggested_meeting_date(membership.process),
         log_url=reverse("log", args=[membership.process.code]),
@@ -264,7 +256,9 @@ def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpRespon
         else:
             messages.success(request, _("The meeting is planned."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
-    return _page(request, "record/meeting_form.html", membership, form, suggested=suggested)
+    return _page(
+        request, "record/meeting_form.html", membership, form, tab="meetings", suggested=suggested
+    )
 
 
 def _get_meeting(membership: Membership, meeting_id: int) -> Meeting:
@@ -283,6 +277,7 @@ def meeting_view(request: HttpRequest, membership: Membership, meeting_id: int) 
         request,
         "record/meeting.html",
         membership,
+        tab="meetings",
         meeting=meeting,
         attendees=list(meeting.attendees.order_by("username")),
         steps=list(meeting.steps.select_related("demand")),
@@ -314,7 +309,7 @@ def meeting_outcome_view(
         else:
             messages.success(request, _("The outcome is recorded."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
-    return _page(request, "record/outcome.html", membership, form, meeting=meeting)
+    return _page(request, "record/outcome.html", membership, form, tab="meetings", meeting=meeting)
 
 
 @process_view("record.view")
@@ -378,6 +373,7 @@ def confirmation_view(
         "record/confirmation.html",
         membership,
         form,
+        tab="meetings",
         meeting=meeting,
         confirmation=confirmation,
     )
@@ -393,6 +389,7 @@ def steps_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         request,
         "record/steps.html",
         membership,
+        tab="steps",
         steps=queries.steps(membership.process),
         today=timezone.localdate(),
     )
@@ -412,7 +409,7 @@ def step_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         else:
             messages.success(request, _("The step is added."))
             return redirect("steps", code=membership.process.code)
-    return _page(request, "record/step_add.html", membership, form)
+    return _page(request, "record/step_add.html", membership, form, tab="steps")
 
 
 def _get_step(membership: Membership, step_id: int) -> Step:
@@ -429,6 +426,7 @@ def step_view(request: HttpRequest, membership: Membership, step_id: int) -> Htt
         request,
         "record/step.html",
         membership,
+        tab="steps",
         step=step,
         changes=list(step.changes.select_related("by")),
     )
@@ -460,7 +458,7 @@ def step_change_view(request: HttpRequest, membership: Membership, step_id: int)
         else:
             messages.success(request, _("Recorded."))
             return redirect("step", code=membership.process.code, step_id=step.pk)
-    return _page(request, "record/step_change.html", membership, form, step=step)
+    return _page(request, "record/step_change.html", membership, form, tab="steps", step=step)
 
 
 # Calendar feeds
@@ -487,6 +485,7 @@ def feeds_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         request,
         "record/feeds.html",
         membership,
+        tab="meetings",
         feeds=list(membership.feeds.filter(revoked_at__isnull=True)),
         new_link=new_link,
     )
