@@ -11,6 +11,7 @@ from uphold.audit import services as audit
 from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
 from uphold.record.queries import overview as record_overview
+from uphold.web import paging
 from uphold.web.access import account_view, process_view
 from uphold.web.pages import form_page
 from uphold.web.process_page import process_context
@@ -128,14 +129,22 @@ def rotate_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 @process_view("audit.view")
 @require_GET
 def audit_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    head = queries.audit_head(membership.process)
+    try:
+        pager = paging.pager(request, head.seq if head else 0)
+    except paging.BadPage as error:
+        return paging.refused(request, error, process_context(membership, "audit"))
     return render(
         request,
         "processes/audit.html",
         process_context(
             membership,
             "audit",
-            events=queries.audit_events(membership.process),
-            head=queries.audit_head(membership.process),
+            events=queries.audit_events(membership.process, head.seq - pager.offset, pager.per_page)
+            if head
+            else [],
+            head=head,
+            pager=pager,
             # The links and the sealed head, in a fixed number of queries; the row-by-row check
             # is for `uphold verify`, whose cost grows with the record.
             problem=audit.verify_links(membership.process)

@@ -21,6 +21,7 @@ from uphold.demands.models import Demand
 from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
+from uphold.web import paging
 from uphold.web.access import process_view, public_view
 from uphold.web.pages import form_page
 from uphold.web.process_page import process_context
@@ -91,13 +92,19 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
                 "by": str(request.user.pk),
             },
         )
+    process = membership.process
+    try:
+        pager = paging.pager(request, queries.entry_count(process, tag), queries.LOG_PAGE)
+    except paging.BadPage as error:
+        return paging.refused(request, error, process_context(membership, "log"))
     return _page(
         request,
         "record/log.html",
         membership,
         form,
         tab="log",
-        entries=queries.entries(membership.process, tag),
+        entries=queries.entries(process, tag, pager.offset, pager.per_page),
+        pager=pager,
         tag=tag,
         tags=Tag.choices,
         **queries.overview(membership),
