@@ -26,6 +26,7 @@ PAGES = {
         "/p/kestrel/demands/1/progress/",
         "/account/settings/",
         "/p/kestrel/log/",
+        "/p/kestrel/log/?q=programme",
         "/p/kestrel/log/10/",
         "/p/kestrel/steps/1/",
     ],

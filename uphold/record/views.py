@@ -26,7 +26,7 @@ from uphold.web.access import process_view, public_view
 from uphold.web.pages import form_page
 from uphold.web.process_page import process_context
 
-from . import calendar, queries, services
+from . import calendar, queries, search, services
 from .forms import (
     ConfirmationForm,
     EntryEditForm,
@@ -93,22 +93,43 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             },
         )
     process = membership.process
+    query = request.GET.get("q", "").strip()
+    search_error = None
+    if len(query) > search.MAX_QUERY:
+        search_error = _("Search for at most %(count)s characters. Nothing was searched.") % {
+            "count": search.MAX_QUERY
+        }
+        query = ""
+    # An empty search shows the log; a search opens the newest entries' text (search.py).
+    found = search.search_entries(process, query, tag) if query else None
+    total = len(found.ids) if found is not None else queries.entry_count(process, tag)
     try:
-        pager = paging.pager(request, queries.entry_count(process, tag), queries.LOG_PAGE)
+        pager = paging.pager(request, total, queries.LOG_PAGE)
     except paging.BadPage as error:
         return paging.refused(request, error, process_context(membership, "log"))
-    return _page(
+    if found is not None:
+        entries = queries.entries(process, ids=found.ids[pager.offset : pager.limit])
+    else:
+        entries = queries.entries(process, tag, pager.offset, pager.per_page)
+    response = _page(
         request,
         "record/log.html",
         membership,
         form,
         tab="log",
-        entries=queries.entries(process, tag, pager.offset, pager.per_page),
+        entries=entries,
         pager=pager,
         tag=tag,
         tags=Tag.choices,
+        query=query,
+        found=found,
+        search_max=search.MAX_QUERY,
+        search_error=search_error,
         **queries.overview(membership),
     )
+    if search_error:
+        response.status_code = 400
+    return response
 
 
 @process_view("record.write")
