@@ -104,6 +104,7 @@ def test_the_site_admin_and_other_roles_open_no_attachment(client_for):
     assert client_for("outsider").get(url).status_code == 404
 
 
+@pytest.mark.tampers  # alters the database behind Uphold's back
 def test_a_document_cut_short_is_detected(people, support_ring):
     writer = Writer(people["support"], "kestrel", "record", "three.bin")
     writer.write(b"c" * (3 * CHUNK_BYTES))
@@ -263,6 +264,7 @@ def test_an_upload_failing_on_the_server_leaves_nothing(route, client_for, monke
     assert database_state() == before
 
 
+@pytest.mark.tampers  # backdates uploads in the database
 def test_the_worker_removes_uploads_left_unfinished_for_a_day(people, as_member, monkeypatch):
     from datetime import timedelta
 

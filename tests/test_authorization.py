@@ -73,13 +73,27 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "POST": expect(403, anonymous=302, admin=200),
     },
     "reset": {"GET": expect(200)},
-    "process-start": {"GET": expect(200, anonymous=302, admin=403)},
+    # Started as a support or contact group: not by X, the survivor or the community group.
+    "process-start": {
+        "GET": expect(200, anonymous=302, admin=403, survivor=403, community=403, respondent=403)
+    },
     "process": {"GET": PROCESS_PAGE},
     "members": {"GET": GROUP_ONLY},
     "member-invite": {"GET": GROUP_ONLY},
     "member-grant": {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": GROUP_ONLY | {"support": 302, "contact": 302},
+    },
+    # A fresh link for the community group, which both groups may invite and so withdraw.
+    "invitation-withdraw": {
+        "GET": expect(404, anonymous=302, members=403, group=405),
+        "POST": GROUP_ONLY | {"support": 302, "contact": 302},
+    },
+    # The survivor's side and the contact group each see their own sections; an empty post
+    # names no section and is refused with 400.
+    "process-settings": {
+        "GET": expect(404, anonymous=302, members=403, survivor_side=200, contact=200),
+        "POST": expect(404, anonymous=302, members=403, survivor_side=400, contact=400),
     },
     "audit": {"GET": GROUP_ONLY},
     "keys-rotate": {
@@ -117,6 +131,7 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "entry-documents": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY | {"contact": 302}},
     "meetings": {"GET": GROUP_ONLY},
     "meeting-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "meeting-past": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
     "meeting": {"GET": GROUP_ONLY},
     # The fixture's meeting has its outcome: the form shows, an empty answer is refused.
     "meeting-outcome": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
@@ -173,11 +188,11 @@ def feed_maker(accounts):
 def url_for(name: str, accounts) -> str:
     """Arguments point at kestrel's objects: the community member, a fresh invitation."""
     community = Membership.objects.get(process__code="kestrel", role="community")
+    kestrel = Process.objects.get(code="kestrel")
     params = {
         "code": "kestrel",
-        "token": make_invitation(
-            None, process=Process.objects.get(code="kestrel"), role="community"
-        )[1],
+        "token": make_invitation(None, process=kestrel, role="community")[1],
+        "invitation_id": make_invitation(None, process=kestrel, role="community")[0].pk,
         "user_id": community.user_id,
         "member_id": community.pk,
         "attachment_id": Attachment.objects.get(

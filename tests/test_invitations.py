@@ -117,7 +117,7 @@ def test_error_messages_come_in_german(db):
     ("language", "invited_as"),
     [
         ("en", "You are invited to the process kestrel as: community group."),
-        ("de", "Du bist zum Prozess kestrel eingeladen als: Community-Gruppe."),
+        ("de", "Du bist zum Prozess kestrel eingeladen als: Gemeinschaftsgruppe."),
     ],
 )
 def test_the_invitation_page_names_the_role_the_person_joins_as(people, language, invited_as):
@@ -227,3 +227,160 @@ def test_an_admin_reset_gives_new_keys_and_access_must_be_granted_again(
         grant_access(people["support"], "kestrel", member.pk, fingerprint_of(contact))
     assert open_everything(Keyring(contact.pk, unlock(contact, new)))
     assert Client().get(reverse("reset", args=[token])).status_code == 404
+
+
+# Withdrawing a link before it is used
+
+
+def _without_tokens(page: str, token: str) -> str:
+    """A page without what differs on every response (the CSRF token, in forms and for htmx)
+    and without its own address (the language form sends it back)."""
+    return re.sub(r"[A-Za-z0-9]{64}", "", page.replace(token, ""))
+
+
+def test_a_withdrawn_link_answers_exactly_like_an_expired_one(people):
+    from uphold.processes.services import withdraw_invitation
+
+    expired, expired_token = invite_member(people["support"], "kestrel", "contact")
+    Invitation.objects.filter(pk=expired.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    withdrawn, withdrawn_token = invite_member(people["support"], "kestrel", "contact")
+    withdraw_invitation(people["support"], "kestrel", withdrawn.pk)
+    for language in ("en", "de"):
+        client = Client(headers={"accept-language": language})
+        tokens = (expired_token, withdrawn_token)
+        answers = [client.get(reverse("invite", args=[t])) for t in tokens]
+        assert [a.status_code for a in answers] == [404, 404]
+        pages = {
+            _without_tokens(a.content.decode(), t) for a, t in zip(answers, tokens, strict=True)
+        }
+        assert len(pages) == 1
+    assert "abgelaufen" in pages.pop()
+
+
+def test_a_withdrawn_link_cannot_be_accepted(people, client_for):
+    from uphold.accounts.services import InvitationError, accept_as_member
+    from uphold.processes.services import withdraw_invitation
+
+    withdrawn, token = invite_member(people["outsider"], "heron", "contact")
+    page = Client().get(reverse("invite", args=[token])).content.decode()
+    signed, key = enrolment_of(page)
+    withdraw_invitation(people["outsider"], "heron", withdrawn.pk)
+    member = client_for("contact")
+    before = database_state()
+    data = {
+        "username": "newcomer",
+        "password1": "a long passphrase here",
+        "password2": "a long passphrase here",
+        "language": "en",
+        "code": totp_code(key),
+        "enrolment": signed,
+    }
+    assert Client().post(reverse("invite", args=[token]), data).status_code == 404
+    assert member.post(reverse("invite", args=[token])).status_code == 404
+    with pytest.raises(InvitationError):
+        accept_as_member(people["contact"], token)
+    assert database_state() == before
+    assert not User.objects.filter(username="newcomer").exists()
+
+
+@pytest.mark.parametrize(
+    ("withdrawer", "role", "allowed"),
+    [
+        ("support", "survivor", True),
+        ("support", "contact", True),
+        ("contact", "contact", True),
+        ("contact", "respondent", True),
+        ("contact", "support", False),
+        ("contact", "survivor", False),
+        ("survivor", "community", False),
+        ("community", "community", False),
+        ("respondent", "community", False),
+    ],
+)
+def test_who_may_withdraw_a_link(people, withdrawer, role, allowed):
+    from uphold.audit.models import AuditEvent
+    from uphold.processes.services import withdraw_invitation
+
+    invitation, _token = invite_member(people["support"], "kestrel", role)
+    if allowed:
+        withdraw_invitation(people[withdrawer], "kestrel", invitation.pk)
+        assert Invitation.objects.get(pk=invitation.pk).withdrawn_at is not None
+        event = AuditEvent.objects.filter(process__code="kestrel").order_by("-seq").first()
+        assert (event.kind, event.object_type, event.object_id) == (
+            "revoke",
+            "accounts.invitation",
+            str(invitation.pk),
+        )
+    else:
+        before = database_state()
+        with pytest.raises(PermissionDenied):
+            withdraw_invitation(people[withdrawer], "kestrel", invitation.pk)
+        assert database_state() == before
+
+
+def test_a_link_of_another_process_is_not_found(people):
+    from django.http import Http404
+
+    from uphold.processes.services import withdraw_invitation
+
+    invitation, _token = invite_member(people["outsider"], "heron", "contact")
+    with pytest.raises(Http404):
+        withdraw_invitation(people["support"], "kestrel", invitation.pk)
+    assert Invitation.objects.get(pk=invitation.pk).withdrawn_at is None
+
+
+@pytest.mark.parametrize("state", ["used", "expired", "withdrawn"])
+def test_only_an_open_link_can_be_withdrawn(people, state):
+    from django.core.exceptions import ValidationError
+
+    from uphold.processes.services import withdraw_invitation
+
+    invitation, token = invite_member(people["support"], "kestrel", "contact")
+    if state == "used":
+        join(Client(), token)
+    elif state == "expired":
+        Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+    else:
+        withdraw_invitation(people["support"], "kestrel", invitation.pk)
+    before = database_state()
+    with pytest.raises(ValidationError):
+        withdraw_invitation(people["support"], "kestrel", invitation.pk)
+    assert database_state() == before
+
+
+def test_the_members_page_lists_open_links_and_withdraws_one(people, client_for):
+    for_contact, _t = invite_member(people["support"], "kestrel", "contact")
+    for_support, _t = invite_member(people["support"], "kestrel", "support")
+    used, token = invite_member(people["support"], "kestrel", "community")
+    join(Client(), token)
+    client = client_for("contact")
+    members = reverse("members", args=["kestrel"])
+    page = client.get(members).content.decode()
+    withdraw = "invitation-withdraw"
+
+    def url(invitation) -> str:
+        return reverse(withdraw, args=["kestrel", invitation.pk])
+
+    assert "Open invitation links" in page
+    # The contact group may invite, so withdraw, a contact member, never a support member.
+    assert url(for_contact) in page and url(for_support) not in page and url(used) not in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    response = client.post(url(for_contact))
+    assert response.status_code == 302 and response["Location"] == members
+    after = client.get(members).content.decode()
+    assert "The link is withdrawn." in after
+    assert url(for_contact) not in after
+    assert Invitation.objects.get(pk=for_contact.pk).withdrawn_at is not None
+
+
+def test_withdrawing_a_link_of_a_role_one_may_not_invite_explains(people, client_for):
+    invitation, _token = invite_member(people["support"], "kestrel", "support")
+    client = client_for("contact", headers={"accept-language": "de"})
+    before = database_state()
+    response = client.post(reverse("invitation-withdraw", args=["kestrel", invitation.pk]))
+    assert response.status_code == 302
+    assert database_state() == before
+    page = client.get(response["Location"]).content.decode()
+    assert "Deine Rolle kann keinen Link für diese Rolle zurückziehen." in page

@@ -63,6 +63,50 @@ def test_a_code_cannot_be_used_twice(accounts):
     assert not logged_in(second)
 
 
+SPENT = {"en": "This code was used already", "de": "Dieser Code wurde schon benutzt"}
+GENERIC = {"en": "That username, password or code is wrong.", "de": "Benutzername, Passwort"}
+
+
+def test_a_code_used_already_says_so_and_does_not_count_toward_the_lock(accounts):
+    code = code_for(accounts["support"])
+    assert post_login(Client(), accounts["support"], code=code).status_code == 302
+    for lang, message in SPENT.items():
+        client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+        response = post_login(client, accounts["support"], code=code)
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert not logged_in(client)
+    assert failures_of(accounts["support"]) == 0
+
+
+def test_a_code_used_already_with_a_wrong_password_says_nothing_about_the_code(accounts):
+    """Only someone who knows the password learns that the code was right but spent."""
+    code = code_for(accounts["support"])
+    assert post_login(Client(), accounts["support"], code=code).status_code == 302
+    for lang in SPENT:
+        response = post_login(
+            Client(HTTP_ACCEPT_LANGUAGE=lang), accounts["support"], password="wrong", code=code
+        )
+        assert response.status_code == 400
+        assert SPENT[lang] not in response.content.decode()
+        assert GENERIC[lang] in response.content.decode()
+    assert failures_of(accounts["support"]) == 2
+
+
+def test_confirming_with_the_code_just_used_to_log_in_says_to_wait_for_the_next(accounts):
+    client = Client()
+    code = code_for(accounts["contact"])
+    assert post_login(client, accounts["contact"], code=code).status_code == 302
+    form = {"password": accounts["contact"]["password"], "code": code}
+    response = client.post(reverse("reauth"), form)
+    assert response.status_code == 400
+    assert SPENT["en"] in response.content.decode()
+    assert failures_of(accounts["contact"]) == 0
+    wrong = client.post(reverse("reauth"), form | {"password": "wrong"})
+    assert SPENT["en"] not in wrong.content.decode()
+    assert failures_of(accounts["contact"]) == 1
+
+
 def test_ten_wrong_passwords_lock_that_account_only(accounts):
     attacker = Client()
     for _ in range(9):
@@ -364,3 +408,44 @@ def test_the_accounts_list_asks_about_locks_without_a_query_per_account(accounts
     with CaptureQueriesContext(connection) as many:
         admin.get(reverse("admin-accounts"))
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_recovery_with_a_code_used_already_says_so_only_after_the_right_words(db):
+    from uphold.accounts.services import create_user
+
+    account = create_user("wren", "the first passphrase")
+    code = code_for({"totp_key": account.device.key})
+    assert account.device.verify_token(code)  # spent, as by a login a moment ago
+    data = {
+        "username": "wren",
+        "words": account.recovery_words,
+        "code": code,
+        "password1": "the second passphrase",
+        "password2": "the second passphrase",
+    }
+    right = Client().post(reverse("recover"), data)
+    assert right.status_code == 400 and SPENT["en"] in right.content.decode()
+    assert failures_of({"username": "wren"}) == 0
+    wrong = Client().post(reverse("recover"), data | {"words": "wrong " * 24})
+    assert wrong.status_code == 400 and SPENT["en"] not in wrong.content.decode()
+    assert failures_of({"username": "wren"}) == 1
+    assert User.objects.get(username="wren").check_password("the first passphrase")
+
+
+def test_a_language_chosen_on_the_login_page_becomes_the_accounts(accounts, people, settings):
+    client = Client()
+    client.post(reverse("set_language"), {"language": "de", "next": reverse("login")})
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+    response = post_login(client, accounts["contact"])
+    assert response.status_code == 302
+    assert User.objects.get(pk=people["contact"].pk).language == "de"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+    assert 'lang="de"' in client.get(reverse("home")).content.decode()
+
+
+def test_without_a_choice_the_saved_language_stays(accounts, people, settings):
+    User.objects.filter(pk=people["contact"].pk).update(language="de")
+    response = post_login(Client(HTTP_ACCEPT_LANGUAGE="en"), accounts["contact"])
+    assert response.status_code == 302
+    assert User.objects.get(pk=people["contact"].pk).language == "de"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"

@@ -86,3 +86,10 @@ def test_the_process_words_are_opened_only_when_a_page_shows_them(as_member):
         assert context["terms"]["respondent"] == "MARKER-7f3a-processes.process.respondent_term"
     # Without the key, the default words stand in, and the page still renders.
     assert process_context(_membership("respondent"), "overview")["terms"]["respondent"] == "X"
+
+
+def test_a_page_reached_from_a_tab_marks_none_as_current(client_for, people):
+    context = process_context(_membership("contact"), None)
+    assert context["tabs"] and not any(link.current for link in context["tabs"])
+    page = client_for("contact").get(reverse("process-settings", args=["kestrel"])).content
+    assert b'class="subnav"' in page and b'aria-current="page"' not in page

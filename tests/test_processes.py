@@ -8,9 +8,10 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
+from uphold.accounts.services import acting_as
 from uphold.processes import codenames, scopes
 from uphold.processes.models import Membership, Process
-from uphold.processes.permissions import PROCESS_ACTIONS, Reads, authorize
+from uphold.processes.permissions import PROCESS_ACTIONS, Reads, authorize, may_start_process
 from uphold.processes.services import invite_member, remove_member, start_process
 
 from .conftest import database_state
@@ -70,8 +71,8 @@ def test_removing_a_member_ends_their_access(people):
 
 
 def test_starting_a_process_makes_the_starter_a_member(people):
-    process = start_process(people["community"], "osprey", "contact")
-    assert process.memberships.get().user == people["community"]
+    process = start_process(people["support"], "osprey", "contact")
+    assert process.memberships.get().user == people["support"]
 
 
 START = {
@@ -229,7 +230,7 @@ def test_process_pages_use_a_fixed_number_of_queries(
     from uphold.processes.sample import build_process
 
     client = client_for("support")
-    with django_assert_max_num_queries(17) as few:
+    with django_assert_max_num_queries(18) as few:  # the open invitation links: one more
         client.get(reverse("members", args=["kestrel"]))
     small = len(few.captured_queries)
     for i in range(10):
@@ -242,3 +243,51 @@ def test_process_pages_use_a_fixed_number_of_queries(
     with django_assert_max_num_queries(small):
         more.get(reverse("members", args=["kestrel"]))
     assert Process.objects.count() > 10
+
+
+@pytest.mark.parametrize(
+    ("role", "offered"),
+    [
+        ("support", True),
+        ("contact", True),
+        ("survivor", False),
+        ("community", False),
+        ("respondent", False),
+        ("admin", False),
+    ],
+)
+def test_only_who_may_start_a_process_is_offered_it(client_for, role, offered):
+    page = client_for(role).get(reverse("home")).content.decode()
+    assert ("Start a process" in page) is offered
+    assert client_for(role).get(reverse("process-start")).status_code == (200 if offered else 403)
+
+
+def test_an_account_made_to_start_a_process_is_offered_it(db):
+    from uphold.accounts.services import create_user
+
+    fresh = create_user("wren", "the first passphrase").user
+    assert may_start_process(acting_as(fresh))
+
+
+def test_x_removed_from_his_process_still_cannot_start_one(people):
+    respondent = Membership.objects.get(process__code="kestrel", role="respondent")
+    remove_member(people["support"], "kestrel", respondent.pk)
+    assert not Membership.objects.filter(user=people["respondent"]).exists()
+    assert not may_start_process(people["respondent"])
+    with pytest.raises(PermissionDenied):
+        start_process(acting_as(people["respondent"]), "osprey", "support")
+
+
+@pytest.mark.parametrize("role", ["respondent", "community"])
+def test_x_and_the_community_group_do_not_see_the_groups_settings(client_for, role):
+    page = client_for(role).get(reverse("process", args=["kestrel"])).content.decode()
+    assert "Reminders" not in page and "without a reply" not in page
+    assert "every 3 months" not in page
+    assert "Words used" not in page
+
+
+def test_the_group_sees_its_settings_in_plain_plurals(client_for):
+    Process.objects.filter(code="kestrel").update(reply_reminder_days=1, step_overdue_days=7)
+    page = client_for("contact").get(reverse("process", args=["kestrel"])).content.decode()
+    assert "after 1 day without a reply; when a step is 7 days overdue" in page
+    assert "Words used" in page

@@ -88,6 +88,56 @@ def test_meetings_held_count_as_replies_and_missed_ones_do_not():
     assert health.longest_silence == 100
 
 
+def test_the_health_panel_counts_in_plurals_and_whole_days():
+    from django.template.loader import render_to_string
+
+    events = [
+        (day(0), "to_x", "message"),
+        (day(1), "from_x", "message"),  # replied after 1 day
+        (day(2), "to_x", "message"),
+        (day(4), "from_x", "message"),  # after 2 days: the median is 1.5, shown as 2
+        (day(5), "to_x", "message"),
+    ]
+    health = compute(events, {}, today=day(5))
+    assert health.median_reply_days == 2
+    expected = {
+        "en": [
+            "<strong>1</strong>day since X last replied",
+            "<strong>1</strong>message sent since, without a reply",
+            "<strong>3</strong>days: the longest silence",
+            "<strong>2</strong>days: median time to reply",
+        ],
+        "de": [
+            "<strong>1</strong>Tag, seit X zuletzt geantwortet hat",
+            "<strong>1</strong>seither gesendete Nachricht ohne Antwort",
+            "<strong>3</strong>Tage: das längste Schweigen",
+            "<strong>2</strong>Tage: mittlere Zeit bis zur Antwort (Median)",
+        ],
+    }
+    for language, figures in expected.items():
+        with translation.override(language):
+            panel = render_to_string(
+                "record/_health.html", {"health": health, "terms": {"respondent": "X"}}
+            )
+        for figure in figures:
+            assert figure in panel, (language, figure)
+    with translation.override("en"):
+        empty = render_to_string(
+            "record/_health.html", {"health": compute([], {}, today=day(0)), "terms": {}}
+        )
+    assert "<strong>—</strong>days: median time to reply" in empty
+
+
+def test_a_reminder_of_one_day_says_day():
+    from uphold.processes.models import Process
+
+    reminder = Reminder(process=Process(code="kestrel"), kind="step_overdue", days=1)
+    with translation.override("en"):
+        assert reminders.text_of(reminder)[0] == "Process kestrel: a step is 1 day overdue"
+    with translation.override("de"):
+        assert reminders.text_of(reminder)[0] == "Prozess kestrel: ein Schritt ist 1 Tag überfällig"
+
+
 def test_no_history_gives_no_figures():
     health = compute([], {}, today=day(0))
     assert health.longest_silence is None
@@ -104,6 +154,31 @@ def _log(user, when: date, direction: str, kind: str = "message") -> Entry:
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "day", "moment"),
+    [
+        ("en", "1 Jul 2019", r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d"),
+        ("de", "1. Juli 2019", r"\d{1,2}\. [A-Z][a-zä]+ \d{4}, \d\d:\d\d"),
+    ],
+)
+def test_dates_read_one_way_in_each_language(as_member, client_for, language, day, moment):
+    """Not "July 1, 2019" beside "1 Dec 2026, 06:39" on one page."""
+    import re
+
+    with as_member("contact") as contact:
+        entry = _log(contact, date(2019, 7, 1), "from_x")
+    with translation.override(language):  # the request leaves its language active
+        page = client_for("contact", HTTP_ACCEPT_LANGUAGE=language).get(
+            reverse("entry", args=["kestrel", entry.pk])
+        )
+        assert date_format(date(2019, 7, 1), "SHORT_DATE_FORMAT") == day
+    text = page.content.decode()
+    assert f"<dd>{day}</dd>" in text
+    logged = re.search(r"<dd>([^<·]*?) ·", text).group(1)
+    assert re.fullmatch(moment, logged.strip()), logged
+
+
+@pytest.mark.tampers  # sets dates in the database to stage the scene
 def test_health_of_a_process_reads_the_log_without_keys(as_member):
     today = timezone.localdate()
     with as_member("contact") as contact:
@@ -413,8 +488,8 @@ def test_the_confirmation_arrives_with_the_steps_and_dates(as_member, smtp_serve
     assert recipients == ["x@example.org"]
     text = message.get_content()
     # In order of their due dates.
-    assert "1. Send him the reading list (to be done by the contact group by Feb. 1, 2030)" in text
-    assert "2. Tell his new group about the demands" in text and "March 1, 2030" in text
+    assert "1. Send him the reading list (to be done by the contact group by 1 Feb 2030)" in text
+    assert "2. Tell his new group about the demands" in text and "1 Mar 2030" in text
     with translation.override("en"):  # the confirmation was prepared in English
         assert date_format(NEXT_DAY(), "DATE_FORMAT") in text
     assert "Online: the usual link" in text
@@ -479,6 +554,7 @@ def test_the_confirmation_page_says_when_sending_failed(client_for, as_member, s
 # Reminders
 
 
+@pytest.mark.tampers  # sets dates in the database to stage the scene
 def test_reminders_are_made_once_per_occasion(as_member):
     today = timezone.localdate()
     with as_member("contact") as contact:
@@ -504,6 +580,7 @@ def test_reminders_are_made_once_per_occasion(as_member):
     assert "no reply for 30 days" in silence.text
 
 
+@pytest.mark.tampers  # sets dates in the database to stage the scene
 def test_a_reminder_says_nothing_sensitive_and_goes_to_contact_members(
     as_member, smtp_server, people
 ):
@@ -630,6 +707,7 @@ def test_an_answer_to_a_demand_links_to_where_he_said_it(as_member, client_for):
     assert reverse("entry", args=["kestrel", entry.pk]) in page
 
 
+@pytest.mark.tampers  # sets dates in the database to stage the scene
 def test_one_batch_of_the_worker_sends_the_reminders_due(people, smtp_server, monkeypatch):
     from django.core.management import call_command
 

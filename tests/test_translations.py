@@ -19,8 +19,10 @@ def test_no_german_string_is_missing_or_fuzzy():
     assert not po.untranslated_entries()
     assert not po.fuzzy_entries()
     for entry in po.translated_entries():
+        forms = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
         for name in ("%(name)s", "%(code)s", "%(role)s"):
-            assert (name in entry.msgid) == (name in entry.msgstr), entry.msgid
+            for form in forms:
+                assert (name in entry.msgid) == (name in form), entry.msgid
 
 
 def test_the_catalogue_holds_every_string_of_the_code(tmp_path):
@@ -59,3 +61,11 @@ def test_pages_come_in_german(db):
     page = Client(headers={"accept-language": "de"}).get(reverse("login")).content.decode()
     assert 'lang="de"' in page
     assert "Anmelden" in page and "Schnell verlassen" in page
+
+
+def test_the_language_menu_names_each_language_in_itself(db):
+    for language in ("en", "de"):
+        page = Client(headers={"accept-language": language}).get(reverse("login")).content.decode()
+        assert 'lang="en">English</option>' in page
+        assert 'lang="de">Deutsch</option>' in page
+        assert "Englisch" not in page and ">German<" not in page

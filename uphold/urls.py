@@ -49,6 +49,12 @@ urlpatterns = [
         processes.grant_view,
         name="member-grant",
     ),
+    path(
+        "p/<slug:code>/members/invitations/<int:invitation_id>/withdraw/",
+        processes.withdraw_view,
+        name="invitation-withdraw",
+    ),
+    path("p/<slug:code>/settings/", processes.settings_view, name="process-settings"),
     path("p/<slug:code>/audit/", processes.audit_view, name="audit"),
     path("p/<slug:code>/keys/rotate/", processes.rotate_view, name="keys-rotate"),
     path("p/<slug:code>/documents/", attachments.documents_view, name="documents"),
@@ -99,6 +105,7 @@ urlpatterns = [
     ),
     path("p/<slug:code>/meetings/", record.meetings_view, name="meetings"),
     path("p/<slug:code>/meetings/new/", record.meeting_add_view, name="meeting-add"),
+    path("p/<slug:code>/meetings/past/", record.meeting_past_view, name="meeting-past"),
     path("p/<slug:code>/meetings/<int:meeting_id>/", record.meeting_view, name="meeting"),
     path(
         "p/<slug:code>/meetings/<int:meeting_id>/outcome/",

@@ -25,6 +25,7 @@ PAGES = {
         "/p/kestrel/demands/1/propose/",
         "/p/kestrel/demands/1/progress/",
         "/account/settings/",
+        "/p/kestrel/settings/",
         "/p/kestrel/log/",
         "/p/kestrel/log/?q=programme",
         "/p/kestrel/log/10/",
@@ -44,6 +45,7 @@ PAGES = {
         "/p/kestrel/log/10/edit/",
         "/p/kestrel/meetings/",
         "/p/kestrel/meetings/new/",
+        "/p/kestrel/meetings/past/",
         "/p/kestrel/meetings/1/",
         "/p/kestrel/meetings/1/outcome/",
         "/p/kestrel/steps/",
@@ -51,6 +53,7 @@ PAGES = {
         "/p/kestrel/steps/1/",
         "/p/kestrel/steps/1/change/",
         "/p/kestrel/calendar/",
+        "/p/kestrel/settings/",
     ],
     "survivor": [
         "/",
@@ -58,6 +61,7 @@ PAGES = {
         "/p/kestrel/demands/",
         "/p/kestrel/demands/1/",
         "/p/kestrel/demands/1/propose/",
+        "/p/kestrel/settings/",
         "/account/password/",
         "/account/confirm/",
         "/account/recover/",
@@ -198,3 +202,25 @@ def test_an_invitation_leads_to_a_working_account(page_as, fresh_page, server, v
     page.get_by_role("link", name="I have written them down. Log in").click()
     page.wait_for_url(f"{server['url']}/login/")
     checked(page, visits)
+
+
+def test_number_fields_look_like_the_others_and_table_cells_line_up(page_as, server, visits):
+    page = page_as("support")
+    page.goto(f"{server['url']}/p/new/")
+    checked(page, visits)
+    look = (
+        "e => { const s = getComputedStyle(e); return [s.borderTopWidth, s.borderTopColor,"
+        " s.paddingTop, s.fontSize, e.getBoundingClientRect().width]; }"
+    )
+    text = page.locator("input[type=text]").first.evaluate(look)
+    assert page.locator("input[type=number]").first.evaluate(look) == text
+    page.set_viewport_size({"width": 1000, "height": 800})
+    page.goto(f"{server['url']}/p/kestrel/members/")
+    checked(page, visits)
+    for row in page.locator("tbody tr").all():
+        cells = row.evaluate("r => [...r.children].map(c => getComputedStyle(c).display)")
+        assert set(cells) == {"table-cell"}, cells
+        bottoms = row.evaluate(
+            "r => [...r.children].map(c => Math.round(c.getBoundingClientRect().bottom))"
+        )
+        assert len(set(bottoms)) == 1, bottoms

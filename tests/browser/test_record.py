@@ -2,6 +2,7 @@
 the confirmation sent by email, and contact health following along."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -12,11 +13,13 @@ from .conftest import checked, screenshot
 
 
 def _health(page) -> dict[str, str]:
-    """The figures of the contact-health panel, by their label."""
+    """The figures of the contact-health panel, by their label (in the plural: "1 day since"
+    and "2 days since" are one figure)."""
     figures = {}
     for item in page.locator(".health li").all():
         figure = item.locator("strong").inner_text()
-        figures[item.inner_text().removeprefix(figure).strip()] = figure
+        label = item.inner_text().removeprefix(figure).strip()
+        figures[re.sub(r"^(day|message)\b", r"\1s", label)] = figure
     return figures
 
 
@@ -99,7 +102,7 @@ def test_log_meetings_steps_and_a_confirmation_change_contact_health(page_as, se
     assert len(page.locator(".sent-hash code").inner_text()) == 64
     [message] = [m for m in server["inbox"] if m["To"] == "x@example.org"]
     assert "Tell his new group about the demands" in message.get_content()
-    assert "March 1, 2031" in message.get_content()
+    assert "1 Mar 2031" in message.get_content()
     screenshot(page, "meeting-confirmed")
 
     page.goto(f"{base}/log/")
@@ -113,6 +116,43 @@ def test_log_meetings_steps_and_a_confirmation_change_contact_health(page_as, se
     page.goto(f"{base}/")
     checked(page, visits)
     assert page.locator(".health").is_visible()
+
+
+PASTED_MAIL = (
+    "Hi all,\n\n"
+    "thanks for your message. I want to answer properly,\nbut I need more time.\n"
+    "> On 3 March the contact group wrote:\n"
+    "> " + "We ask you to answer the letter by the end of the month. " * 3 + "\n\n"
+    "https://example.org/" + "a-very-long-link-without-any-break-" * 6 + "\n\n"
+    "Best,\nX"
+)
+
+
+def test_a_pasted_mail_keeps_its_paragraphs_and_wraps_at_phone_width(page_as, server, visits):
+    base = f"{server['url']}/p/kestrel"
+    page = page_as("contact")
+    page.goto(f"{base}/log/new/")
+    checked(page, visits)
+    page.get_by_label("When").fill(timezone.localdate().isoformat())
+    page.get_by_label("What", exact=True).select_option(label="note")
+    page.get_by_label("Direction").select_option(label="within the group")
+    page.get_by_label("In short").fill("Pasted: " + "a-long-unbroken-summary-" * 6)
+    page.get_by_label("The message or notes in full").fill(PASTED_MAIL)
+    page.get_by_role("button", name="Save").click()
+    checked(page, visits)  # nothing wider than the phone
+    paragraphs = page.locator("div.prose > p")
+    assert paragraphs.count() == 4
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('div.prose')).lineHeight)"
+    )
+    gap = page.evaluate(
+        "(() => { const [a, b] = document.querySelectorAll('div.prose > p');"
+        " return b.getBoundingClientRect().top - a.getBoundingClientRect().bottom; })()"
+    )
+    assert 0.5 * line < gap < 1.5 * line, (gap, line)  # one blank line, not three or four
+    assert paragraphs.nth(1).locator("br").count() == 3  # single line breaks kept
+    page.goto(f"{base}/log/")
+    checked(page, visits)
 
 
 def _add_logins(server, count: int) -> None:
@@ -141,7 +181,7 @@ def test_the_log_is_searched_and_the_audit_log_paged_with_the_keyboard(page_as, 
     page.keyboard.press("Enter")
     page.wait_for_url("**/log/?q=Programme")
     checked(page, visits)
-    assert page.get_by_role("status").filter(has_text="hold “Programme”").is_visible()
+    assert page.get_by_role("status").filter(has_text="“Programme”").is_visible()
     assert page.get_by_role("link", name="perpetrator programmes unsuitable").is_visible()
     assert not page.get_by_role("link", name="Still waiting for an answer").count()
     screenshot(page, "log-search")

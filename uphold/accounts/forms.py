@@ -6,8 +6,13 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.validators import RegexValidator
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
+# Each language named in itself, so that whoever cannot read the current one finds their own.
+LANGUAGE_CHOICES = [
+    (code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES
+]
 TIME_ZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
 
@@ -108,7 +113,7 @@ class NewAccountForm(NewPasswordForm):
         validators=[username_validator],
         help_text=_("A name others in the process will see. It need not be your real name."),
     )
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
     field_order = ["username", "password1", "password2", "language", "code"]
 
     def password_owner(self, data: dict):

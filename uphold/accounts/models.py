@@ -68,6 +68,8 @@ class Invitation(models.Model):
         "processes.Process", null=True, blank=True, on_delete=models.CASCADE
     )
     role = models.CharField(max_length=16, blank=True)
+    # Set when a member withdraws the unused link; it then answers as an expired one.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -80,6 +82,10 @@ class Invitation(models.Model):
                 | models.Q(process__isnull=False) & ~models.Q(role=""),
                 name="invitation_role_with_process",
             ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True) | models.Q(used_at__isnull=True),
+                name="invitation_used_or_withdrawn",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -87,7 +93,8 @@ class Invitation(models.Model):
 
     @property
     def expired(self) -> bool:
-        return timezone.now() >= self.expires_at
+        """A withdrawn link is expired: whoever holds it learns nothing more."""
+        return self.withdrawn_at is not None or timezone.now() >= self.expires_at
 
 
 class PasswordReset(models.Model):

@@ -4,6 +4,7 @@ import base64
 import enum
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote, urlencode
@@ -186,10 +187,42 @@ def accept_as_member(user: User, token: str):
     return membership
 
 
+class Code(enum.Enum):
+    """What an authenticator code is worth for one device."""
+
+    RIGHT = "right"
+    SPENT = "spent"  # one the device would take, but it took it already: wait for the next
+    WRONG = "wrong"
+
+
+def check_code(device: TOTPDevice | None, code: str) -> Code:
+    """Verifies (and so spends) the code. A code already spent is told apart, since it is the
+    person's right code used twice (log out and in again, confirm right after logging in), not
+    a guess; callers say so only once the password is known to be right."""
+    if device is None:
+        return Code.WRONG
+    if _spent(device, code):
+        return Code.SPENT
+    return Code.RIGHT if device.verify_token(code) else Code.WRONG
+
+
+def _spent(device: TOTPDevice, code: str) -> bool:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    totp.time = time.time()
+    steps = []
+    for offset in range(-device.tolerance, device.tolerance + 1):
+        totp.drift = device.drift + offset
+        if f"{totp.token():0{device.digits}d}" == code:
+            steps.append(totp.t())
+    return bool(steps) and max(steps) <= device.last_t
+
+
 @dataclass
 class LoginResult:
     user: User | None
     locked: bool = False
+    # The password was right and the code too, but it was used already: not a failure.
+    code_spent: bool = False
     # Password and code were right, but the stored key parameters are out of bounds.
     keys_refused: bool = False
     # Password and code were right, but the stored private key does not open with them.
@@ -197,14 +230,20 @@ class LoginResult:
 
 
 def log_in(request: HttpRequest, username: str, password: str, code: str) -> LoginResult:
-    """Password and authenticator code together; a failure of either counts toward the lock."""
+    """Password and authenticator code together; a failure of either counts toward the lock.
+
+    A code used already is no failure, and is told as such only after the right password.
+    """
     from django.contrib.auth import login
 
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
         return LoginResult(None, locked=True)
     device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first() if user else None
-    if user is None or device is None or not device.verify_token(code):
+    checked = check_code(device, code) if user else Code.WRONG
+    if checked is Code.SPENT:
+        return LoginResult(None, code_spent=True)
+    if checked is not Code.RIGHT:
         if user is not None:
             user_login_failed.send(
                 sender=__name__, credentials={"username": username}, request=request
@@ -222,6 +261,7 @@ def log_in(request: HttpRequest, username: str, password: str, code: str) -> Log
         # The password is right (authenticate said so), yet the sealed key does not open.
         security_log.warning("keys do not open user=%s: altered in the database", user.pk)
         return LoginResult(None, keys_altered=True)
+    _keep_chosen_language(request, user)
     login(request, user)  # a new session id
     otp_login(request, device)
     crypto_sessions.hold(request, private_key)
@@ -231,6 +271,16 @@ def log_in(request: HttpRequest, username: str, password: str, code: str) -> Log
     request.session[LOGIN_AT] = now
     request.session[REAUTH_AT] = now
     return LoginResult(user)
+
+
+def _keep_chosen_language(request: HttpRequest, user: User) -> None:
+    """A language chosen before logging in (it is in the language cookie) becomes the account's:
+    it is what the person reads now, and notices follow it. Without a choice, the saved one
+    stays."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen in dict(settings.LANGUAGES) and chosen != user.language:
+        user.language = chosen
+        user.save(update_fields=["language"])
 
 
 def _audit_login(user: User) -> None:
@@ -253,11 +303,14 @@ def recover_with_words(
     user = User.objects.filter(username=username, is_active=True).first()
     device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first() if user else None
     private = None
-    if user and device and device.verify_token(code):
+    checked = check_code(device, code) if user else Code.WRONG
+    if checked is not Code.WRONG:
         try:
             private = crypto.unlock_with_recovery(user, words)
         except crypto_primitives.CryptoError:
             private = None
+    if private is not None and checked is Code.SPENT:
+        return LoginResult(None, code_spent=True)
     if private is None:
         user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
         return LoginResult(None, locked=AxesProxyHandler.is_locked(request, {"username": username}))
@@ -275,6 +328,7 @@ class Identity(enum.Enum):
     CONFIRMED = "confirmed"
     WRONG = "wrong"
     LOCKED = "locked"
+    CODE_SPENT = "code spent"  # right password, a code used already: no failure
 
 
 def _confirm_identity(request: HttpRequest, password: str, code: str) -> Identity:
@@ -284,9 +338,12 @@ def _confirm_identity(request: HttpRequest, password: str, code: str) -> Identit
     credentials = {"username": user.username}
     if AxesProxyHandler.is_locked(request, credentials):
         return Identity.LOCKED
-    device = user.otp_device
-    if user.check_password(password) and device and device.verify_token(code):
-        return Identity.CONFIRMED
+    if user.check_password(password):
+        checked = check_code(user.otp_device, code)
+        if checked is Code.RIGHT:
+            return Identity.CONFIRMED
+        if checked is Code.SPENT:
+            return Identity.CODE_SPENT
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     return Identity.LOCKED if AxesProxyHandler.is_locked(request, credentials) else Identity.WRONG
 

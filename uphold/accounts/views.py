@@ -44,6 +44,10 @@ KEYS_ALTERED = gettext_lazy(
     "what is stored for them was changed. You are not logged in and nothing was changed. Tell "
     "whoever runs this server."
 )
+CODE_SPENT = gettext_lazy(
+    "This code was used already. Wait until your authenticator app shows the next code, then "
+    "enter that one."
+)
 
 
 def _safe_next(request: HttpRequest, default: str = "home") -> str:
@@ -79,7 +83,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
             return response
-        if result.keys_refused:
+        if result.code_spent:
+            form.add_error("code", CODE_SPENT)
+        elif result.keys_refused:
             form.add_error(None, KEYS_REFUSED)
         elif result.keys_altered:
             form.add_error(None, KEYS_ALTERED)
@@ -245,7 +251,10 @@ def recover_view(request: HttpRequest) -> HttpResponse:
                 request, _("Your new password is set and your keys are kept. Log in with it.")
             )
             return redirect("login")
-        form.add_error(None, _("That username, those words or that code is wrong."))
+        if result.code_spent:
+            form.add_error("code", CODE_SPENT)
+        else:
+            form.add_error(None, _("That username, those words or that code is wrong."))
     return render(
         request, "accounts/recover.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -269,7 +278,10 @@ def password_view(request: HttpRequest) -> HttpResponse:
             if identity is services.Identity.CONFIRMED:
                 messages.success(request, _("Your password is changed. Other sessions have ended."))
                 return redirect("home")
-            form.add_error(None, _("That password or code is wrong."))
+            if identity is services.Identity.CODE_SPENT:
+                form.add_error("code", CODE_SPENT)
+            else:
+                form.add_error(None, _("That password or code is wrong."))
     return render(
         request, "accounts/password.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -303,7 +315,10 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/locked.html", status=429)
         if identity is services.Identity.CONFIRMED:
             return redirect(_safe_next(request))
-        form.add_error(None, _("That password or code is wrong."))
+        if identity is services.Identity.CODE_SPENT:
+            form.add_error("code", CODE_SPENT)
+        else:
+            form.add_error(None, _("That password or code is wrong."))
     return render(
         request,
         "accounts/reauth.html",

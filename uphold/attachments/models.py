@@ -9,14 +9,16 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from uphold.audit.models import Chained
 from uphold.crypto.fields import EncryptedBinaryField, EncryptedTextField
 from uphold.processes import scopes
 
 CHUNK_BYTES = 64 * 1024
 
 
-class Attachment(models.Model):
+class Attachment(Chained, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     process = models.ForeignKey(
         "processes.Process", on_delete=models.CASCADE, related_name="attachments"
@@ -36,6 +38,17 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"attachment {self.pk}"
+
+    def audit_name(self) -> str:
+        return _("document %(name)s") % {"name": self.name}
+
+    def audit_name_locked(self) -> str:
+        return str(_("a document"))
+
+    @classmethod
+    def chained_rows(cls, process_id: int) -> models.QuerySet:
+        # An upload enters the chain when it is complete; an unfinished one is removed.
+        return cls._default_manager.filter(process_id=process_id, complete=True)
 
 
 class AttachmentChunk(models.Model):

@@ -1,8 +1,12 @@
 """The audit chain: per process, an append-only list of events, each hashing the one before.
 
-An event names what happened to which row and hashes that row's ciphertext, never a value in
-clear, so the chain proves the record without any key and reveals nothing without one.
+An event names what happened to which row and holds a digest of each of that row's columns as
+stored (ciphertexts as they are, clear columns such as dates, statuses and owners, and its links
+to other rows), never a value in clear. So the chain proves the record without any key, a
+column changed outside Uphold is found and named, and an event reveals nothing without a key.
 """
+
+from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
@@ -25,6 +29,33 @@ class Kind(models.TextChoices):
     SEND = "send", _("sent")
 
 
+class Chained:
+    """A model whose rows are the objects of audit events: every column is under the chain.
+
+    `audit_skip` names columns that change without an event, for reasons of their own (a MAC
+    that is checked where it is used); everything else a later change outside Uphold shows up
+    in `uphold verify`. Every row `chained_rows` returns must be named by the chain, so a row
+    inserted behind Uphold's back is found too.
+    """
+
+    audit_skip: ClassVar[frozenset[str]] = frozenset()
+    # Rows the name on the audit page reads, loaded with it (select_related).
+    audit_related: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def chained_rows(cls, process_id: int) -> models.QuerySet:
+        return cls._default_manager.filter(process_id=process_id)
+
+    def audit_name(self) -> str:
+        """What the audit page calls this row, in words a member understands; it may read
+        encrypted fields with the member's keys."""
+        return str(self._meta.verbose_name)
+
+    def audit_name_locked(self) -> str:
+        """The name from clear columns only, when the member's keys do not open the rest."""
+        return str(self._meta.verbose_name)
+
+
 class AuditEvent(models.Model):
     process = models.ForeignKey(
         "processes.Process", on_delete=models.PROTECT, related_name="audit_events"
@@ -36,6 +67,9 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     content_digest = models.CharField(max_length=64, blank=True)
+    # Column name -> digest of its stored value; `content_digest` is the digest of this map, so
+    # the map is under the chain. Empty in events written before every column was covered.
+    columns = models.JSONField(default=dict, blank=True)
     prev_digest = models.CharField(max_length=64)
     digest = models.CharField(max_length=64)
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import json
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from uphold.crypto import keyring
@@ -15,15 +19,59 @@ from uphold.crypto.fields import encrypted_fields
 from uphold.crypto.primitives import CryptoError, key_mac
 from uphold.processes.models import Process
 
-from .models import AuditEvent, Checkpoint
+from .models import AuditEvent, Chained, Checkpoint, Kind
 
 GENESIS = "0" * 64
 
 
-def content_digest(obj: models.Model | None) -> str:
-    """SHA-256 over the row's ciphertexts exactly as stored; verification needs no key."""
-    if obj is None:
-        return ""
+def _value_bytes(value) -> bytes:
+    """One stored value as bytes, the same on SQLite and PostgreSQL."""
+    if isinstance(value, bytes | memoryview):
+        return b"b" + bytes(value)
+    if isinstance(value, datetime.datetime):
+        value = value.astimezone(datetime.UTC) if value.tzinfo else value
+        return b"t" + value.isoformat().encode()
+    if isinstance(value, datetime.date | uuid.UUID | Decimal):
+        return b"s" + str(value).encode()
+    return b"j" + json.dumps(value, sort_keys=True).encode()
+
+
+def _column_digest(name: str, value) -> str:
+    return hashlib.sha256(name.encode() + b"\x00" + _value_bytes(value)).hexdigest()[:32]
+
+
+def chained_columns(model: type[models.Model]) -> list[str]:
+    """The columns of a chained row, by their stored name: every one but the id and the skipped."""
+    skip = getattr(model, "audit_skip", frozenset())
+    return [
+        f.attname
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.attname not in skip and f.name not in skip
+    ]
+
+
+def row_columns(obj: models.Model) -> dict[str, str]:
+    """A digest of each column of the row exactly as stored, and of each of its links to other
+    rows (the ids, sorted): what an event vouches for. Needs no key."""
+    model = type(obj)
+    names = chained_columns(model)
+    stored = model._default_manager.filter(pk=obj.pk).order_by("pk").values(*names).first() or {}
+    columns = {name: _column_digest(name, stored.get(name)) for name in names}
+    skip = getattr(model, "audit_skip", frozenset())
+    for field in model._meta.many_to_many:
+        if field.name in skip:
+            continue
+        linked = sorted(str(pk) for pk in getattr(obj, field.name).values_list("pk", flat=True))
+        columns[field.name] = _column_digest(field.name, linked)
+    return columns
+
+
+def digest_of_columns(columns: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(columns.items())).encode()).hexdigest()
+
+
+def legacy_content_digest(obj: models.Model) -> str:
+    """How events written before every column was covered hashed a row: its ciphertexts only."""
     columns = [f.attname for f in encrypted_fields(type(obj))]
     if not columns:
         return ""
@@ -61,9 +109,11 @@ def record(actor, process: Process, kind: str, obj: models.Model | None = None) 
             kind=kind,
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None else "",
-            content_digest=content_digest(obj),
             prev_digest=last.digest if last else GENESIS,
         )
+        if obj is not None and kind != Kind.DELETE:
+            event.columns = row_columns(obj)
+            event.content_digest = digest_of_columns(event.columns)
         event.digest = event_digest(event)
         event.save()
         _checkpoint(process, event)
@@ -122,6 +172,9 @@ class Break:
     seq: int
     event_id: int
     reason: str
+    object_type: str = ""
+    object_id: str = ""
+    column: str = ""
 
 
 def latest_events(process: Process) -> dict[tuple[str, str], AuditEvent]:
@@ -133,36 +186,112 @@ def latest_events(process: Process) -> dict[tuple[str, str], AuditEvent]:
 
 
 def _live(object_type: str, object_id: str):
-    model = apps.get_model(object_type)
-    return model.objects.filter(pk=model._meta.pk.to_python(object_id)).first()
+    try:
+        model = apps.get_model(object_type)
+        pk = model._meta.pk.to_python(object_id)
+    except (LookupError, ValueError, ValidationError):
+        return None
+    return model._default_manager.filter(pk=pk).order_by("pk").first()
+
+
+def chained_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_models() if issubclass(m, Chained)]
 
 
 def rebaseline(actor, process: Process, kind: str) -> None:
     """After re-sealing rows (key rotation) their ciphertexts changed: one event each, so the
     chain again names exactly what is stored."""
     for (object_type, object_id), event in latest_events(process).items():
-        if event.kind == "delete":
+        if event.kind == Kind.DELETE:
             continue
         obj = _live(object_type, object_id)
-        if obj is not None and content_digest(obj) != event.content_digest:
+        if obj is not None and changed_columns(obj, event):
             record(actor, process, kind, obj)
 
 
+def changed_columns(obj: models.Model, event: AuditEvent) -> list[str]:
+    """The columns of `obj` that no longer hold what `event` recorded ("*" if the event's own
+    digest of them does not hold)."""
+    if not event.columns:
+        # Written before every column was covered: only the ciphertexts can be compared.
+        if event.content_digest and legacy_content_digest(obj) != event.content_digest:
+            return [f.attname for f in encrypted_fields(type(obj))]
+        return []
+    if digest_of_columns(event.columns) != event.content_digest:
+        return ["*"]
+    now = row_columns(obj)
+    changed = [name for name, digest in now.items() if event.columns.get(name, digest) != digest]
+    # A column added to the table after the event: it must still hold its default.
+    for name in now.keys() - event.columns.keys():
+        field = _field(type(obj), name)
+        if field is not None and now[name] != _column_digest(name, _default_of(field)):
+            changed.append(name)
+    return changed
+
+
+def _field(model: type[models.Model], name: str):
+    for field in [*model._meta.concrete_fields, *model._meta.many_to_many]:
+        if name in (field.attname, field.name):
+            return field
+    return None
+
+
+def _default_of(field) -> object:
+    if field.many_to_many:
+        return []
+    return field.get_default()
+
+
 def verify_rows(process: Process) -> Break | None:
-    """Each row the chain names still exists, holds what was last recorded, or is gone if the
-    chain says it was deleted: a row deleted or rolled back behind Uphold's back shows here."""
-    for (object_type, object_id), event in latest_events(process).items():
+    """Each row the chain names holds, column by column, what was last recorded, or is gone if
+    the chain says it was deleted; and every row of the record is named by the chain. A row
+    changed, deleted, rolled back or added behind Uphold's back shows here, with its column."""
+    latest = latest_events(process)
+    for (object_type, object_id), event in latest.items():
         obj = _live(object_type, object_id)
-        if event.kind == "delete":
-            reason = "names a deleted row that is back" if obj is not None else None
-        elif obj is None:
-            reason = f"names {object_type} {object_id}, which is gone"
-        elif content_digest(obj) != event.content_digest:
-            reason = f"does not match what {object_type} {object_id} now holds"
-        else:
-            reason = None
-        if reason:
-            return Break(process.code, event.seq, event.pk, reason)
+        where = {"object_type": object_type, "object_id": object_id}
+        if event.kind == Kind.DELETE:
+            if obj is not None:
+                return Break(
+                    process.code, event.seq, event.pk, "names a deleted row that is back", **where
+                )
+            continue
+        if obj is None:
+            return Break(
+                process.code,
+                event.seq,
+                event.pk,
+                f"names {object_type} {object_id}, which is gone",
+                **where,
+            )
+        changed = changed_columns(obj, event)
+        if changed == ["*"]:
+            return Break(
+                process.code, event.seq, event.pk, "was altered after it was written", **where
+            )
+        if changed:
+            column = changed[0]
+            return Break(
+                process.code,
+                event.seq,
+                event.pk,
+                f"does not match what {object_type} {object_id} now holds in column {column}",
+                column=column,
+                **where,
+            )
+    for model in chained_models():
+        label = model._meta.label_lower
+        named = {object_id for (object_type, object_id) in latest if object_type == label}
+        for pk in model.chained_rows(process.pk).values_list("pk", flat=True).iterator():
+            if str(pk) not in named:
+                return Break(
+                    process.code,
+                    0,
+                    0,
+                    f"{label} {pk} is not in the chain: it was added outside Uphold",
+                    object_type=label,
+                    object_id=str(pk),
+                )
     return None
 
 
@@ -185,3 +314,78 @@ def verify_links(process: Process) -> Break | None:
             return Break(process.code, event.seq, event.pk, reason)
         prev, expected_seq = event.digest, expected_seq + 1
     return None
+
+
+@dataclass
+class Opened:
+    """What a member's keys checked of the sealed values: each must open under its own row."""
+
+    opened: int = 0
+    without_key: int = 0
+    damaged: Break | None = None
+
+
+def verify_opens(ring: keyring.Keyring, process: Process, scopes: set[str]) -> Opened:
+    """Opens every sealed value of `scopes` in the process's chained rows with `ring`.
+
+    A value that does not open was altered, moved from another row or column, or sealed by
+    someone without the key; a value under a key generation the member no longer holds is
+    counted, not judged.
+    """
+    result = Opened()
+    for model in chained_models():
+        fields = encrypted_fields(model)
+        if not fields:
+            continue
+        for obj in model.chained_rows(process.pk).iterator(chunk_size=500):
+            for field in fields:
+                raw = obj.__dict__.get(field.attname)
+                if raw is None or field.scope_for(obj) not in scopes:
+                    continue
+                try:
+                    field.open(obj, raw, ring)
+                except keyring.NoKey:
+                    result.without_key += 1
+                except CryptoError:
+                    label = model._meta.label_lower
+                    result.damaged = Break(
+                        process.code,
+                        0,
+                        0,
+                        f"{label} {obj.pk}, column {field.column}: the sealed value does not "
+                        "open; it was altered or moved",
+                        object_type=label,
+                        object_id=str(obj.pk),
+                        column=field.column,
+                    )
+                    return result
+                else:
+                    result.opened += 1
+    return result
+
+
+def object_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """(object type, id) -> what the audit page calls the row: one query per kind of row on
+    the page, so the cost is bounded by the page, not by the record."""
+    wanted: dict[str, set[str]] = {}
+    for event in events:
+        if event.object_type:
+            wanted.setdefault(event.object_type, set()).add(event.object_id)
+    names: dict[tuple[str, str], str] = {}
+    for label, ids in wanted.items():
+        try:
+            model = apps.get_model(label)
+            pks = [model._meta.pk.to_python(i) for i in ids]
+        except (LookupError, ValueError, ValidationError):
+            continue
+        rows = model._default_manager.filter(pk__in=pks).order_by()
+        related = getattr(model, "audit_related", ())
+        if related:
+            rows = rows.select_related(*related)
+        for row in rows:
+            try:
+                name = row.audit_name()
+            except (keyring.NoKey, CryptoError):
+                name = row.audit_name_locked()
+            names[(label, str(row.pk))] = name
+    return names

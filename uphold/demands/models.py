@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from uphold.audit.models import Chained
 from uphold.crypto.fields import EncryptedTextField
 
 
@@ -21,7 +22,7 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn by the survivor's side")
 
 
-class Letter(models.Model):
+class Letter(Chained, models.Model):
     process = models.OneToOneField(
         "processes.Process", on_delete=models.CASCADE, related_name="letter"
     )
@@ -33,8 +34,13 @@ class Letter(models.Model):
     def __str__(self) -> str:
         return f"letter of {self.process}"
 
+    def audit_name(self) -> str:
+        return str(_("the letter"))
 
-class Demand(models.Model):
+    audit_name_locked = audit_name
+
+
+class Demand(Chained, models.Model):
     process = models.ForeignKey(
         "processes.Process", on_delete=models.CASCADE, related_name="demands"
     )
@@ -57,8 +63,13 @@ class Demand(models.Model):
     def __str__(self) -> str:
         return f"demand {self.number} of {self.process}"
 
+    def audit_name(self) -> str:
+        return _("demand %(n)s") % {"n": self.number}
 
-class DemandVersion(models.Model):
+    audit_name_locked = audit_name
+
+
+class DemandVersion(Chained, models.Model):
     """Every wording a demand has had; never changed or deleted."""
 
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="versions")
@@ -88,6 +99,16 @@ class DemandVersion(models.Model):
     def __str__(self) -> str:
         return f"version {self.revision} of {self.demand}"
 
+    audit_related = ("demand",)
+
+    def audit_name(self) -> str:
+        return _("wording %(rev)s of demand %(n)s") % {
+            "rev": self.revision,
+            "n": self.demand.number,
+        }
+
+    audit_name_locked = audit_name
+
 
 class ProposalState(models.TextChoices):
     WAITING = "waiting", _("waiting for the survivor's side")
@@ -95,7 +116,7 @@ class ProposalState(models.TextChoices):
     REFUSED = "refused", _("refused")
 
 
-class ChangeProposal(models.Model):
+class ChangeProposal(Chained, models.Model):
     """A new wording, reasons or criteria, waiting for a survivor or support member's answer."""
 
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="proposals")
@@ -128,12 +149,19 @@ class ChangeProposal(models.Model):
     def __str__(self) -> str:
         return f"proposal {self.pk} for {self.demand}"
 
+    audit_related = ("demand",)
+
+    def audit_name(self) -> str:
+        return _("a proposed change to demand %(n)s") % {"n": self.demand.number}
+
+    audit_name_locked = audit_name
+
     @property
     def softens(self) -> bool:
         return self.proposer_says_softer or self.drops_criteria > 0
 
 
-class Progress(models.Model):
+class Progress(Chained, models.Model):
     """Evidence recorded on a demand, with the status it moved from and to (maybe the same)."""
 
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="progress")
@@ -152,6 +180,16 @@ class Progress(models.Model):
     def __str__(self) -> str:
         return f"progress on {self.demand}"
 
+    audit_related = ("demand",)
+
+    def audit_name(self) -> str:
+        return _("status of demand %(n)s: %(status)s") % {
+            "n": self.demand.number,
+            "status": self.get_status_after_display(),
+        }
+
+    audit_name_locked = audit_name
+
 
 class AnswerKind(models.TextChoices):
     ACCEPTS = "accepts", _("accepts")
@@ -160,7 +198,7 @@ class AnswerKind(models.TextChoices):
     NO_ANSWER = "none", _("no answer")
 
 
-class Answer(models.Model):
+class Answer(Chained, models.Model):
     """What X said about a demand, and when: counted in reports ("asked to renegotiate 3 times")."""
 
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="answers")
@@ -182,3 +220,10 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"answer to {self.demand}"
+
+    audit_related = ("demand",)
+
+    def audit_name(self) -> str:
+        return _("an answer to demand %(n)s") % {"n": self.demand.number}
+
+    audit_name_locked = audit_name

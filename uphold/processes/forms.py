@@ -1,10 +1,11 @@
-"""Forms for starting a process and inviting members."""
+"""Forms for starting a process, inviting members and changing the settings."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from uphold.accounts.forms import time_zone_choices
 
+from . import services
 from .models import GroupKind, Role
 from .services import Setup
 
@@ -96,3 +97,103 @@ class InviteMemberForm(forms.Form):
     def __init__(self, *args, roles: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, Role(r).label) for r in Role.values if r in roles]
+
+
+class SettingsSection(forms.Form):
+    """One section of the settings page. Hidden `seen_*` fields carry the values it showed, so
+    a setting another member changed meanwhile is a conflict, not an overwrite."""
+
+    section = ""
+    names: tuple[str, ...] = ()
+
+    def __init__(self, data=None, *, current: dict) -> None:
+        initial = current | {f"seen_{name}": current[name] for name in self.names}
+        super().__init__(data, initial=initial, prefix=self.section)
+        for name in self.names:
+            self.fields[f"seen_{name}"] = forms.CharField(
+                required=False, strip=False, widget=forms.HiddenInput
+            )
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.names}
+
+    def seen(self) -> dict:
+        return {name: self.cleaned_data[f"seen_{name}"] for name in self.names}
+
+    def saw(self, current: dict) -> None:
+        """After a conflict: the member's values stay, and saving again applies them."""
+        self.data = self.data.copy()
+        for name in self.names:
+            self.data[self.add_prefix(f"seen_{name}")] = current[name]
+
+
+class WordsForm(SettingsSection):
+    section = "words"
+    names = services.WORDS
+
+    def __init__(self, data=None, *, current: dict) -> None:
+        super().__init__(data, current=current)
+        required = {"required": _("Write the word this process uses.")}
+        self.fields["survivor_term"] = forms.CharField(
+            label=_("What this process calls the person harmed"),
+            max_length=services.MAX_TERM,
+            help_text=_("For example survivor, or victim, as the person chooses."),
+            error_messages=required,
+        )
+        self.fields["respondent_term"] = forms.CharField(
+            label=_("What it calls the person who did harm"),
+            max_length=services.MAX_TERM,
+            help_text=_("A letter or a word, not his name: the process's pages use it."),
+            error_messages=required,
+        )
+        self.order_fields(self.names)
+
+
+class RhythmForm(SettingsSection):
+    section = "rhythm"
+    names = services.RHYTHM
+    labels = {
+        "meeting_every_months": _("Meet him every how many months?"),
+        "reply_reminder_days": _(
+            "Remind the contact group when he has not replied for how many days?"
+        ),
+        "step_overdue_days": _("Remind when an agreed step is overdue by how many days?"),
+    }
+
+    def __init__(self, data=None, *, current: dict) -> None:
+        super().__init__(data, current=current)
+        for name in self.names:
+            low, high = services.LIMITS[name]
+            message = services.range_message(name)
+            self.fields[name] = forms.IntegerField(
+                label=self.labels[name],
+                min_value=low,
+                max_value=high,
+                error_messages=dict.fromkeys(
+                    ("required", "invalid", "min_value", "max_value"), message
+                ),
+            )
+        self.order_fields(self.names)
+
+
+class GroupForm(SettingsSection):
+    section = "group"
+    names = ("place", "time_zone")
+
+    def __init__(self, data=None, *, current: dict) -> None:
+        super().__init__(data, current=current)
+        self.fields["place"] = forms.CharField(
+            label=_("City or region"),
+            max_length=services.MAX_PLACE,
+            required=False,
+            help_text=_("A city or region, e.g. Berlin. Stored encrypted."),
+        )
+        self.fields["time_zone"] = forms.ChoiceField(
+            label=_("Your group's time zone"),
+            choices=time_zone_choices(_("(choose one)")),
+            error_messages=dict.fromkeys(
+                ("required", "invalid_choice"), _("Choose a time zone from the list.")
+            ),
+            help_text=_("Not encrypted: it says roughly where the group is."),
+        )
+        self.order_fields(self.names)

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from uphold.audit.models import Chained
 from uphold.crypto.fields import EncryptedTextField
 
 from .roles import Role
@@ -23,7 +24,7 @@ code_validator = RegexValidator(
 )
 
 
-class Process(models.Model):
+class Process(Chained, models.Model):
     """One accountability process. Its code name is in clear and must identify no one."""
 
     code = models.CharField(_("code name"), max_length=40, unique=True, validators=[code_validator])
@@ -58,12 +59,21 @@ class Process(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def audit_name(self) -> str:
+        return str(_("the process"))
+
+    audit_name_locked = audit_name
+
     @property
     def crypto_process_id(self) -> int:
         return self.pk
 
+    @classmethod
+    def chained_rows(cls, process_id: int) -> models.QuerySet:
+        return cls._default_manager.filter(pk=process_id)
 
-class Membership(models.Model):
+
+class Membership(Chained, models.Model):
     process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -86,6 +96,16 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.process} as {self.role}"
 
+    audit_related = ("user",)
+
+    def audit_name(self) -> str:
+        return _("membership of %(name)s (%(role)s)") % {
+            "name": self.user.username,
+            "role": self.get_role_display(),
+        }
+
+    audit_name_locked = audit_name
+
 
 class GroupKind(models.TextChoices):
     SUPPORT = "support", _("support group")
@@ -94,7 +114,7 @@ class GroupKind(models.TextChoices):
     OTHER = "other", _("other group")
 
 
-class ProcessGroup(models.Model):
+class ProcessGroup(Chained, models.Model):
     """A group taking part and where it is: the report's were in Berlin, Birmingham, Glasgow."""
 
     process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="groups")
@@ -107,3 +127,8 @@ class ProcessGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} group of {self.process}"
+
+    def audit_name(self) -> str:
+        return _("the %(group)s") % {"group": self.get_kind_display()}
+
+    audit_name_locked = audit_name

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from uphold.accounts.models import Invitation
+
 from . import scopes
-from .models import Membership, Process, Role
+from .models import GroupKind, Membership, Process, Role
 
 
 class NotAuthenticated(Exception):
@@ -43,6 +45,8 @@ PROCESS_ACTIONS = {
     "members.invite": Roles(GROUP),
     "members.remove": Roles(GROUP),
     "members.grant": Roles(GROUP),
+    # Withdrawing an unused link: also only for a role the member may invite (INVITABLE).
+    "members.withdraw": Roles(GROUP),
     "keys.rotate": Roles(GROUP),
     "audit.view": Reads(scopes.RECORD),
     "documents.view": Reads(scopes.RECORD),
@@ -59,6 +63,19 @@ PROCESS_ACTIONS = {
     "record.view": Reads(scopes.RECORD),
     "record.write": Roles(frozenset({Role.CONTACT})),
     "calendar.feed": Reads(scopes.RECORD),
+    # The overview shows each role what is theirs: the meeting rhythm and the reminders are
+    # the record's; the words chosen for the people involved, the survivor's side's and the
+    # group's. X and the community group see neither.
+    "process.settings": Reads(scopes.RECORD),
+    "process.words": Reads(scopes.SURVIVOR),
+    # The settings page; each of its sections is a write action of its own below.
+    "settings.view": Roles(SURVIVOR_SIDE | {Role.CONTACT}),
+    # The survivor names how they are called, and how the person who did harm is called.
+    "settings.words": Roles(SURVIVOR_SIDE),
+    # Meeting rhythm and reminder thresholds are the contact group's working rhythm.
+    "settings.rhythm": Roles(frozenset({Role.CONTACT})),
+    # Where a group is and its time zone; each group changes only its own row (OWN_GROUP).
+    "settings.group": Roles(GROUP),
 }
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}
@@ -68,6 +85,9 @@ INVITABLE: dict[str, frozenset[str]] = {
     Role.SUPPORT: frozenset(Role.values),
     Role.CONTACT: frozenset({Role.CONTACT, Role.COMMUNITY, Role.RESPONDENT}),
 }
+
+# The group taking part that a member of each role speaks for.
+OWN_GROUP: dict[str, str] = {Role.SUPPORT: GroupKind.SUPPORT, Role.CONTACT: GroupKind.CONTACT}
 
 
 def is_verified(user) -> bool:
@@ -87,7 +107,7 @@ def authorize(user, action: str, process: Process | str | None = None) -> Member
             raise PermissionDenied
         return None
     if action in ACCOUNT_ACTIONS:
-        if action == "process.start" and user.is_site_admin:
+        if action == "process.start" and not may_start_process(user):
             raise PermissionDenied
         return None
     rule = PROCESS_ACTIONS[action]
@@ -104,6 +124,20 @@ def authorize(user, action: str, process: Process | str | None = None) -> Member
     return membership
 
 
+def may_start_process(user) -> bool:
+    """A process is started as its support or contact group. So it is open to an account made
+    to start one (no process yet) and to anyone who is, or was invited as, such a group member;
+    never to the site admin, nor to someone who is in Uphold only as a survivor, the community
+    group or the person who did harm (X's account stays a narrow portal)."""
+    if user.is_site_admin:
+        return False
+    roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    roles |= set(
+        Invitation.objects.filter(used_by=user).exclude(role="").values_list("role", flat=True)
+    )
+    return not roles or bool(roles & GROUP)
+
+
 def allowed(membership: Membership, action: str) -> bool:
     """For showing or hiding a control; the view behind it still calls authorize."""
     return PROCESS_ACTIONS[action].allows(membership)
@@ -111,3 +145,8 @@ def allowed(membership: Membership, action: str) -> bool:
 
 def may_invite(membership: Membership, role: str) -> bool:
     return role in INVITABLE.get(membership.role, frozenset())
+
+
+def own_group(membership: Membership) -> str | None:
+    """The kind of ProcessGroup row this member may change, if any."""
+    return OWN_GROUP.get(membership.role)

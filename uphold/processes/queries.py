@@ -1,15 +1,21 @@
 """Reads for process pages, each in a fixed number of queries."""
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from uphold.accounts.models import User
+from uphold.accounts.models import Invitation, User
 from uphold.audit.models import AuditEvent
+from uphold.audit.services import object_names
 from uphold.crypto.keyring import NoKey
 from uphold.crypto.models import SealedScopeKey
 
 from . import scopes
-from .models import Membership, Process, ProcessGroup
+from .models import GroupKind, Membership, Process, ProcessGroup, Role
+from .permissions import own_group
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -94,11 +100,14 @@ def audit_events(process: Process, top: int, count: int) -> list[dict]:
             "pk", "username"
         )
     )
+    objects = object_names(events)
     return [
         {
             "event": e,
             "actor": names.get(e.actor_id_at_the_time, ""),
-            "object": OBJECT_NAMES.get(e.object_type, ""),
+            # A row since deleted keeps the name of its kind.
+            "object": objects.get((e.object_type, e.object_id))
+            or OBJECT_NAMES.get(e.object_type, ""),
         }
         for e in events
     ]
@@ -116,8 +125,55 @@ OBJECT_NAMES = {
     "demands.changeproposal": _("a proposed change to a demand"),
     "demands.progress": _("progress on a demand"),
     "demands.answer": _("an answer to a demand"),
+    "record.entry": _("a log entry"),
+    "record.entryversion": _("an earlier wording of a log entry"),
+    "record.meeting": _("a meeting"),
+    "record.step": _("a step"),
+    "record.stepchange": _("a change of a step"),
+    "record.confirmation": _("a confirmation to X"),
+    "record.calendarfeed": _("a calendar link"),
+    "accounts.invitation": _("an invitation link"),
 }
 
 
 def is_member(user, code: str) -> bool:
     return Membership.objects.filter(process__code=code, user=user).exists()
+
+
+def meeting_zone(process: Process) -> ZoneInfo:
+    """Where the process's meetings happen: the contact group's time zone (it meets X), else
+    the first group's, else the server's. Meeting times are entered and shown in it."""
+    zones = dict(
+        ProcessGroup.objects.filter(process=process)
+        .order_by("-pk")
+        .values_list("kind", "time_zone")
+    )
+    for name in (zones.get(GroupKind.CONTACT), *zones.values(), settings.TIME_ZONE):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            continue
+    return ZoneInfo("UTC")
+
+
+def open_invitations(process: Process) -> list[dict]:
+    """Links not yet used, withdrawn or expired, soonest to expire first; one query."""
+    links = (
+        Invitation.objects.filter(
+            process=process,
+            used_at__isnull=True,
+            withdrawn_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("created_by")
+        .order_by("expires_at", "pk")
+    )
+    return [{"invitation": link, "role": Role(link.role).label} for link in links]
+
+
+def own_group_of(membership: Membership) -> ProcessGroup | None:
+    """The row of the group this member speaks for, if their group is listed."""
+    kind = own_group(membership)
+    if kind is None:
+        return None
+    return ProcessGroup.objects.filter(process=membership.process, kind=kind).order_by("pk").first()

@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,10 +19,18 @@ from uphold.crypto import services as crypto
 
 from . import scopes
 from .models import GroupKind, Membership, Process, ProcessGroup, Role, code_validator
-from .permissions import GROUP, authorize, may_invite
+from .permissions import GROUP, authorize, may_invite, own_group
 from .queries import DEFAULT_TERMS
 
 UNUSABLE_CODE = gettext_lazy("That code name cannot be used. Uphold proposes a new one.")
+
+
+class Conflict(Exception):
+    """Another member changed the same setting since the actor loaded it; nothing was written."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(", ".join(names))
+        self.names = names
 
 
 @dataclass
@@ -154,3 +163,175 @@ def grant_access(
         missing = crypto.grant(keyring.current(), target, fingerprint)
         audit.record(actor, mine.process, Kind.GRANT, target)
     return missing
+
+
+def withdraw_invitation(actor: User, process: Process | str, invitation_id: int) -> Invitation:
+    """An unused link stops working at once; whoever holds it is told it has expired.
+
+    Only a member who may invite someone in the link's role withdraws it.
+    """
+    mine = authorize(actor, "members.withdraw", process)
+    invitation = Invitation.objects.filter(process=mine.process, pk=invitation_id).first()
+    if invitation is None:
+        raise Http404
+    if not may_invite(mine, invitation.role):
+        raise PermissionDenied(_("Your role cannot withdraw a link for that role."))
+    now = timezone.now()
+    with transaction.atomic():
+        # Compare-and-swap against a link being used at this moment (accepting locks the row).
+        withdrawn = Invitation.objects.filter(
+            pk=invitation.pk, used_at__isnull=True, withdrawn_at__isnull=True, expires_at__gt=now
+        ).update(withdrawn_at=now)
+        if not withdrawn:
+            raise ValidationError(
+                _("This link was used, has expired or was withdrawn already; nothing changed.")
+            )
+        invitation.refresh_from_db()
+        audit.record(actor, mine.process, Kind.REVOKE, invitation)
+    return invitation
+
+
+# Settings: who owns which, and what a value may be.
+
+WORDS = ("survivor_term", "respondent_term")
+RHYTHM = ("meeting_every_months", "reply_reminder_days", "step_overdue_days")
+SETTING_ACTIONS = dict.fromkeys(WORDS, "settings.words") | dict.fromkeys(RHYTHM, "settings.rhythm")
+MAX_TERM = 60
+MAX_PLACE = 100
+# The same bounds as the model's validators, which `start_process` checks.
+LIMITS = {
+    "meeting_every_months": (1, 24),
+    "reply_reminder_days": (1, 365),
+    "step_overdue_days": (1, 365),
+}
+
+
+def range_message(name: str) -> str:
+    low, high = LIMITS[name]
+    return _("Choose a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+
+
+def _clean_settings(changes: dict) -> dict:
+    """Stripped words and whole numbers in range; every problem at once, by field."""
+    cleaned, errors = {}, {}
+    for name, value in changes.items():
+        if name in WORDS:
+            text = str(value or "").strip()
+            if not text:
+                errors[name] = [_("Write the word this process uses.")]
+            elif len(text) > MAX_TERM:
+                errors[name] = [_("Keep this under %(n)s characters.") % {"n": MAX_TERM}]
+            cleaned[name] = text
+        else:
+            low, high = LIMITS[name]
+            number = value if isinstance(value, int) and not isinstance(value, bool) else None
+            if number is None and isinstance(value, str) and value.strip().isdigit():
+                number = int(value)
+            if number is None or not low <= number <= high:
+                errors[name] = [range_message(name)]
+            cleaned[name] = number
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _compare_and_swap(current: dict, wanted: dict, seen: dict | None) -> dict:
+    """What to write. A value the actor left as they saw it is not theirs to write, so another
+    member's change to it stays; one they changed that someone else changed too is a Conflict."""
+    seen = seen or {}
+    touched = {n: v for n, v in wanted.items() if n not in seen or str(seen[n]) != str(v)}
+    changed = {n: v for n, v in touched.items() if current[n] != v}
+    stale = [n for n in changed if n in seen and str(seen[n]) != str(current[n])]
+    if stale:
+        raise Conflict(stale)
+    return changed
+
+
+def change_settings(
+    actor: User, process: Process | str, *, seen: dict | None = None, **changes
+) -> list[str]:
+    """Changes the process's words (survivor's side) or rhythm and reminders (contact group).
+
+    `seen` holds the values the actor's form showed (see _compare_and_swap): a setting someone
+    else changed since is a Conflict, and nothing is written. One audit event when anything
+    changed, none otherwise. Returns the names of the settings that changed.
+    """
+    mine = authorize(actor, "settings.view", process)
+    if set(changes) - set(SETTING_ACTIONS):
+        raise ValidationError(_("Unknown setting."))
+    for action in sorted({SETTING_ACTIONS[name] for name in changes}):
+        authorize(actor, action, mine.process)
+    cleaned = _clean_settings(changes)
+    with transaction.atomic():
+        row = Process.objects.select_for_update(no_key=True).get(pk=mine.process_id)
+        current = {name: getattr(row, name) for name in cleaned}
+        changed = _compare_and_swap(current, cleaned, seen)
+        if changed:
+            for name, value in changed.items():
+                setattr(row, name, value)
+            row.save(update_fields=list(changed))
+            audit.record(actor, row, Kind.CHANGE, row)
+    return list(changed)
+
+
+def _clean_group(place: str, time_zone: str) -> tuple[str, str]:
+    place, errors = (place or "").strip(), {}
+    if len(place) > MAX_PLACE:
+        errors["place"] = [_("Keep this under %(n)s characters.") % {"n": MAX_PLACE}]
+    if time_zone not in available_timezones():
+        errors["time_zone"] = [_("Choose a time zone from the list.")]
+    if errors:
+        raise ValidationError(errors)
+    return place, time_zone
+
+
+def change_group(
+    actor: User,
+    process: Process | str,
+    group_id: int,
+    *,
+    place: str,
+    time_zone: str,
+    seen: dict | None = None,
+) -> list[str]:
+    """Where a group taking part is, and its time zone; each group changes only its own row.
+
+    `seen` works as in change_settings, with the names `place` and `time_zone`. Returns the
+    names of what changed.
+    """
+    mine = authorize(actor, "settings.group", process)
+    group = ProcessGroup.objects.filter(process=mine.process, pk=group_id).first()
+    if group is None:
+        raise Http404
+    if group.kind != own_group(mine):
+        raise PermissionDenied(_("Each group changes only where it is itself."))
+    place, time_zone = _clean_group(place, time_zone)
+    with transaction.atomic():
+        row = ProcessGroup.objects.select_for_update().get(pk=group.pk)
+        current = {"place": row.place, "time_zone": row.time_zone}
+        changed = _compare_and_swap(current, {"place": place, "time_zone": time_zone}, seen)
+        if changed:
+            for name, value in changed.items():
+                setattr(row, name, value)
+            row.save(update_fields=list(changed))
+            audit.record(actor, mine.process, Kind.CHANGE, row)
+    return list(changed)
+
+
+def add_group(actor: User, process: Process | str, *, place: str, time_zone: str) -> ProcessGroup:
+    """The actor's own group says where it is, if it did not when the process started."""
+    mine = authorize(actor, "settings.group", process)
+    kind = own_group(mine)
+    if kind is None:
+        raise PermissionDenied(_("Each group changes only where it is itself."))
+    place, time_zone = _clean_group(place, time_zone)
+    with transaction.atomic():
+        # Serialises two members adding their group at the same moment (as audit.record does).
+        Process.objects.select_for_update(no_key=True).filter(pk=mine.process_id).first()
+        if ProcessGroup.objects.filter(process=mine.process, kind=kind).exists():
+            raise ValidationError(_("Your group is listed already; change it instead."))
+        group = ProcessGroup.objects.create(process=mine.process, kind=kind, time_zone=time_zone)
+        group.place = place
+        group.save(update_fields=["place"])
+        audit.record(actor, mine.process, Kind.CREATE, group)
+    return group

@@ -1,10 +1,11 @@
-"""Process pages: the list, starting one, its overview and its members."""
+"""Process pages: the list, starting one, its overview, its members and its settings."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from uphold.audit import services as audit
@@ -13,14 +14,14 @@ from uphold.crypto import services as crypto
 from uphold.record.queries import overview as record_overview
 from uphold.web import paging
 from uphold.web.access import account_view, process_view
-from uphold.web.pages import form_page
+from uphold.web.pages import add_errors, form_page
 from uphold.web.process_page import process_context
 
 from . import codenames, queries, services
-from .forms import InviteMemberForm, StartProcessForm
+from .forms import GroupForm, InviteMemberForm, RhythmForm, StartProcessForm, WordsForm
 from .keycheck import keys_outside_roles
 from .models import Membership
-from .permissions import INVITABLE, allowed
+from .permissions import INVITABLE, allowed, authorize, own_group
 
 
 @account_view("process.start")
@@ -85,6 +86,7 @@ def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             unfinished_rotation=rotation.unfinished(membership.process),
             can_invite=allowed(membership, "members.invite"),
             removable=INVITABLE.get(membership.role, frozenset()),
+            invitations=queries.open_invitations(membership.process),
         ),
     )
 
@@ -189,3 +191,115 @@ def remove_view(request: HttpRequest, membership: Membership, member_id: int) ->
             ),
         )
     return redirect("members", code=membership.process.code)
+
+
+@process_view("members.withdraw")
+@require_POST
+def withdraw_view(request: HttpRequest, membership: Membership, invitation_id: int) -> HttpResponse:
+    try:
+        services.withdraw_invitation(request.user, membership.process, invitation_id)
+    except (ValidationError, PermissionDenied) as error:
+        text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+    else:
+        messages.success(
+            request,
+            _("The link is withdrawn. Whoever opens it is told it has expired, and cannot join."),
+        )
+    return redirect("members", code=membership.process.code)
+
+
+# The settings page: each section is one form and one service, for the roles that own it.
+
+SECTIONS = {
+    "words": (WordsForm, "settings.words"),
+    "rhythm": (RhythmForm, "settings.rhythm"),
+    "group": (GroupForm, "settings.group"),
+}
+INCOMPLETE = gettext_lazy("Nothing was saved: the form arrived incomplete. Try again.")
+SETTINGS_CONFLICT = gettext_lazy(
+    "Another member changed this while you were working on it, so nothing was saved. What is "
+    "stored now is listed below; your values are kept in the form. Press Save again to use yours."
+)
+
+
+def _current(membership: Membership, section: str) -> dict:
+    process = membership.process
+    if section == "group":
+        group = queries.own_group_of(membership)
+        return {
+            "place": group.place if group else "",
+            "time_zone": group.time_zone if group else "",
+        }
+    return {name: getattr(process, name) for name in SECTIONS[section][0].names}
+
+
+def _save(request: HttpRequest, membership: Membership, form) -> list[str]:
+    """Calls the section's service; returns the names of what changed."""
+    data = form.changes()
+    if form.section != "group":
+        return services.change_settings(request.user, membership.process, seen=form.seen(), **data)
+    group = queries.own_group_of(membership)
+    if group is None:
+        services.add_group(request.user, membership.process, **data)
+        return list(data)
+    # A group added by someone else since the form showed none is a conflict: seen is empty.
+    return services.change_group(
+        request.user, membership.process, group.pk, seen=form.seen(), **data
+    )
+
+
+@process_view("settings.view")
+@require_http_methods(["GET", "POST"])
+def settings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    posted = request.POST.get("section") if request.method == "POST" else None
+    if posted in SECTIONS:  # a section of another role's is refused before its form is read
+        authorize(request.user, SECTIONS[posted][1], membership.process)
+    mine = [
+        name
+        for name, (_form, action) in SECTIONS.items()
+        if allowed(membership, action) and (name != "group" or own_group(membership) is not None)
+    ]
+    forms = {
+        name: SECTIONS[name][0](
+            request.POST if name == posted else None, current=_current(membership, name)
+        )
+        for name in mine
+    }
+    error, conflict = None, []
+    if request.method == "POST":
+        form = forms.get(posted)
+        if form is None:
+            error = INCOMPLETE
+        elif form.is_valid():
+            try:
+                changed = _save(request, membership, form)
+            except ValidationError as problem:
+                add_errors(form, problem)
+            except services.Conflict:
+                membership.process.refresh_from_db()
+                current = _current(membership, posted)
+                form.saw(current)
+                form.add_error(None, SETTINGS_CONFLICT)
+                conflict = [(form.fields[name].label, current[name]) for name in form.names]
+            else:
+                if changed:
+                    messages.success(request, _("Saved."))
+                else:
+                    messages.info(request, _("Nothing changed: the values were already these."))
+                return redirect("process-settings", code=membership.process.code)
+    bad = error or any(form.errors for form in forms.values())
+    return render(
+        request,
+        "processes/settings.html",
+        process_context(
+            membership,
+            None,  # reached from the overview; no tab of its own
+            forms=forms,
+            has_group=queries.own_group_of(membership) is not None,
+            error=error,
+            conflict=conflict,
+            conflict_section=posted if conflict else None,
+        ),
+        status=400 if bad else 200,
+    )

@@ -167,6 +167,48 @@ class OutcomeForm(forms.Form):
         ]
 
 
+class PastMeetingForm(OutcomeForm):
+    """A meeting that already happened, entered after the fact, with how its steps turned out."""
+
+    field_order = ["held_at", "outcome", "x_expected", "place", "attendees", "minutes"]
+
+    held_at = forms.DateTimeField(label=_("When it was"), widget=DateTimeInput())
+    x_expected = forms.BooleanField(label=_("X was expected"), required=False, initial=True)
+    place = forms.CharField(
+        label=_("Place or online link"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    attendees = forms.MultipleChoiceField(
+        label=_("Who from the group went"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, demands: list[Demand], group: list[User], **kwargs) -> None:
+        super().__init__(*args, demands=demands, **kwargs)
+        self.group = {str(u.pk): u for u in group}
+        self.fields["attendees"].choices = [(str(u.pk), u.username) for u in group]
+        for i in range(STEP_ROWS):
+            self.fields[f"step-{i}-status"] = forms.ChoiceField(
+                label=_("How it turned out"), choices=StepStatus.choices, initial=StepStatus.OPEN
+            )
+
+    def chosen(self) -> list[User]:
+        return [self.group[pk] for pk in self.cleaned_data["attendees"]]
+
+    def steps(self) -> list[StepData]:
+        found = super().steps()
+        rows = [
+            i for i in range(STEP_ROWS) if (self.cleaned_data.get(f"step-{i}-what") or "").strip()
+        ]
+        for step, i in zip(found, rows, strict=True):
+            step.status = self.cleaned_data[f"step-{i}-status"]
+        return found
+
+    def step_rows(self) -> list[list]:
+        return [
+            [self[f"step-{i}-{name}"] for name in ("what", "owner", "due_on", "demand", "status")]
+            for i in range(STEP_ROWS)
+        ]
+
+
 class StepForm(forms.Form):
     what = forms.CharField(label=_("What is to be done"), widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ChoiceField(label=_("Who does it"), choices=Owner.choices)

@@ -7,7 +7,7 @@ the worker, which holds no keys, all get the same answers.
 - A silence runs from the group's first message to X until his first reply, between two
   replies, and from his last reply until today (while the group is waiting for one).
 - Reply time: for each reply, the days since the earliest message from the group he had not
-  yet answered.
+  yet answered. Their median is given in whole days (half a day rounds up).
 """
 
 from dataclasses import dataclass
@@ -26,7 +26,7 @@ class Health:
     days_since_reply: int | None
     unanswered: int
     longest_silence: int | None
-    median_reply_days: float | None
+    median_reply_days: int | None
     meetings_held: int
     meetings_missed: int
     steps_done: int
@@ -74,7 +74,7 @@ def compute(events: list[tuple[date, str, str]], steps: dict[str, int], today: d
         days_since_reply=(today - last_reply).days if last_reply else None,
         unanswered=unanswered,
         longest_silence=max(silences) if silences else None,
-        median_reply_days=median(reply_days) if reply_days else None,
+        median_reply_days=int(median(reply_days) + 0.5) if reply_days else None,
         meetings_held=kinds.count(EntryKind.MEETING_HELD),
         meetings_missed=kinds.count(EntryKind.MEETING_MISSED),
         steps_done=steps.get(StepStatus.DONE, 0),
@@ -84,13 +84,24 @@ def compute(events: list[tuple[date, str, str]], steps: dict[str, int], today: d
     )
 
 
+MEETING_KINDS = (EntryKind.MEETING_HELD, EntryKind.MEETING_MISSED)
+
+
 def health_of(process, today: date) -> Health:
     """Two queries, no keys."""
-    events = list(
+    rows = list(
         Entry.objects.filter(process=process)
         .order_by("occurred_on", "pk")
-        .values_list("occurred_on", "direction", "kind")
+        .values_list("occurred_on", "direction", "kind", "meeting")
     )
+    # Each meeting counts once, however it was entered: a hand-written "meeting held/missed"
+    # entry on a day whose meeting is recorded as a meeting is the same meeting.
+    met_on = {row[0] for row in rows if row[3] is not None}
+    events = [
+        row[:3]
+        for row in rows
+        if not (row[2] in MEETING_KINDS and row[3] is None and row[0] in met_on)
+    ]
     steps = dict(
         Step.objects.filter(process=process)
         .values_list("status")

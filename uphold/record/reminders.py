@@ -19,9 +19,10 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Max, Q
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from uphold.accounts.models import User
 from uphold.processes.models import Process, ProcessState, Role
@@ -107,13 +108,27 @@ def claim(worker_id: str = WORKER_ID) -> Reminder | None:
 
 def text_of(reminder: Reminder) -> tuple[str, str]:
     """Subject and body in the active language, from clear fields only."""
-    values = {"code": reminder.process.code, "days": reminder.days, "on": reminder.on}
+    days = reminder.days or 0
+    on = formats.date_format(reminder.on, "DATE_FORMAT") if reminder.on else ""
+    values = {"code": reminder.process.code, "days": days, "on": on}
     subjects = {
-        ReminderKind.SILENCE: _("Process %(code)s: no reply for %(days)s days"),
-        ReminderKind.STEP_OVERDUE: _("Process %(code)s: a step is %(days)s days overdue"),
+        ReminderKind.SILENCE: ngettext(
+            "Process %(code)s: no reply for %(days)s day",
+            "Process %(code)s: no reply for %(days)s days",
+            days,
+        ),
+        ReminderKind.STEP_OVERDUE: ngettext(
+            "Process %(code)s: a step is %(days)s day overdue",
+            "Process %(code)s: a step is %(days)s days overdue",
+            days,
+        ),
         ReminderKind.MEETING_SOON: _("Process %(code)s: a meeting on %(on)s"),
         ReminderKind.NO_OUTCOME: _("Process %(code)s: a meeting on %(on)s has no outcome"),
-        ReminderKind.QUIET: _("Process %(code)s: nothing logged for %(days)s days"),
+        ReminderKind.QUIET: ngettext(
+            "Process %(code)s: nothing logged for %(days)s day",
+            "Process %(code)s: nothing logged for %(days)s days",
+            days,
+        ),
     }
     subject = subjects[reminder.kind] % values
     body = "\n\n".join(

@@ -28,7 +28,7 @@ from uphold.audit.models import Kind
 from uphold.demands.models import Demand
 from uphold.processes.models import Membership, Process, Role
 from uphold.processes.permissions import authorize
-from uphold.processes.queries import terms_of
+from uphold.processes.queries import meeting_zone, terms_of
 
 from . import calendar
 from .models import (
@@ -57,6 +57,8 @@ MAX_STEPS_AT_ONCE = 20
 SENDING_STALE = timedelta(minutes=10)
 # Meetings are planned at most this far ahead.
 PLAN_AHEAD = timedelta(days=2 * 366)
+# Nothing in a record happened before this: an earlier date is a typing error.
+EARLIEST = date(2000, 1, 1)
 
 
 class Conflict(Exception):
@@ -306,6 +308,10 @@ class StepData:
     what: str
     due_on: date | None
     demand_number: int | None = None
+    # When it was agreed (the meeting's day for a step agreed at one; else today) and, for a
+    # step entered after the fact, how it turned out.
+    agreed_on: date | None = None
+    status: str = StepStatus.OPEN
 
 
 def _clean_step(process: Process, data: StepData, name: str = "") -> tuple[StepData, dict]:
@@ -318,6 +324,14 @@ def _clean_step(process: Process, data: StepData, name: str = "") -> tuple[StepD
     errors |= _too_long(f"{name}what", data.what, MAX_STEP)
     if data.due_on is None:
         errors[f"{name}due_on"] = [_("Give a due date.")]
+    if data.status not in StepStatus.values:
+        errors[f"{name}status"] = [_("Choose a status from the list.")]
+    if data.agreed_on is not None and data.agreed_on > timezone.localdate():
+        errors[f"{name}agreed_on"] = [_("A step is agreed on a day that has come.")]
+    elif data.agreed_on is not None and data.agreed_on < EARLIEST:
+        errors[f"{name}agreed_on"] = [_("That is before 2000. Check the year.")]
+    if data.agreed_on and data.due_on and data.due_on < data.agreed_on:
+        errors[f"{name}due_on"] = [_("The due date is before the day it was agreed.")]
     if (
         data.demand_number is not None
         and not Demand.objects.filter(process=process, number=data.demand_number).exists()
@@ -334,7 +348,10 @@ def _create_step(actor: User, process: Process, data: StepData, meeting=None) ->
         if data.demand_number
         else None,
         owner=data.owner,
+        agreed_on=data.agreed_on
+        or (_local_day(meeting.planned_at) if meeting else timezone.localdate()),
         due_on=data.due_on,
+        status=data.status,
         created_by=actor,
     )
     if data.owner == Owner.X:
@@ -366,7 +383,10 @@ def record_outcome(
         errors["outcome"] = [_("Choose what happened from the list.")]
     errors |= _too_long("minutes", minutes, MAX_TEXT)
     happened = outcome in (Outcome.HELD, Outcome.NO_SHOW)
-    if happened and timezone.localtime(meeting.planned_at).date() > timezone.localdate():
+    zone = meeting_zone(membership.process)
+    if happened and _local_day(meeting.planned_at, membership.process) > timezone.localdate(
+        timezone=zone
+    ):
         errors["outcome"] = [
             _("This meeting is still to come. Record whether it was held once its day has come.")
         ]
@@ -392,28 +412,119 @@ def record_outcome(
         meeting.minutes = minutes
         # A meeting with X is contact with him; the log (and contact health) counts it.
         if happened and meeting.x_expected:
-            entry = Entry(process=meeting.process, created_by=actor)
-            _write_entry(
-                entry,
-                EntryData(
-                    occurred_on=timezone.localtime(meeting.planned_at).date(),
-                    kind=EntryKind.MEETING_HELD
-                    if outcome == Outcome.HELD
-                    else EntryKind.MEETING_MISSED,
-                    channel=Channel.IN_PERSON,
-                    direction=Direction.NONE,
-                    by=actor,
-                    summary="",  # the kind says it all; the minutes stay with the meeting
-                    tags=[] if outcome == Outcome.HELD else [Tag.NO_REPLY],
-                ),
+            meeting.entry = _meeting_entry(
+                actor, meeting, _local_day(meeting.planned_at, membership.process)
             )
-            audit.record(actor, meeting.process, Kind.CREATE, entry)
-            meeting.entry = entry
         meeting.save(update_fields=["minutes", "entry"])
         audit.record(actor, meeting.process, Kind.CHANGE, meeting)
         for step in cleaned:
             _create_step(actor, meeting.process, step, meeting)
     return meeting
+
+
+def _local_day(moment: datetime, process: Process | None = None) -> date:
+    """The day of a moment where the process's meetings happen (else the current zone)."""
+    zone = meeting_zone(process) if process is not None else timezone.get_current_timezone()
+    return timezone.localtime(moment, zone).date()
+
+
+def record_past_meeting(
+    actor: User,
+    process: Process | str,
+    *,
+    held_at: datetime,
+    outcome: str,
+    place: str = "",
+    attendees: list[User] = (),
+    x_expected: bool = True,
+    minutes: str = "",
+    steps: list[StepData] = (),
+) -> Meeting:
+    """A meeting that already happened, entered after the fact: its day, what happened, who
+    went, the minutes and the steps agreed at it.
+
+    Contact health counts each meeting with X once however it was entered: a "meeting held" or
+    "meeting missed" log entry of that day not yet tied to a meeting becomes this meeting's
+    entry; otherwise one is written, as when an outcome is recorded.
+    """
+    membership = authorize(actor, "record.write", process)
+    process = membership.process
+    place, minutes = (place or "").strip(), (minutes or "").strip()
+    errors: dict[str, list[str]] = _too_long("place", place, MAX_SUMMARY)
+    errors |= _too_long("minutes", minutes, MAX_TEXT)
+    if outcome not in Outcome.values:
+        errors["outcome"] = [_("Choose what happened from the list.")]
+    if held_at > timezone.now():
+        errors["held_at"] = [
+            _("That is still to come. Plan a meeting that is ahead; enter one that has happened.")
+        ]
+    elif _local_day(held_at, process) < EARLIEST:
+        errors["held_at"] = [_("That is before 2000. Check the year.")]
+    group = _group_members(process)
+    if any(user.pk not in group for user in attendees):
+        errors["attendees"] = [_("Choose people from the group.")]
+    if steps and outcome != Outcome.HELD:
+        errors["steps"] = [_("Steps are agreed at a meeting that was held.")]
+    if len(steps) > MAX_STEPS_AT_ONCE:
+        errors["steps"] = [_("Add at most %(n)s steps at once.") % {"n": MAX_STEPS_AT_ONCE}]
+    day = _local_day(held_at, process) if "held_at" not in errors else None
+    cleaned = []
+    for i, step in enumerate(steps):
+        step.agreed_on = step.agreed_on or day
+        step, step_errors = _clean_step(process, step, f"step-{i}-")
+        errors |= step_errors
+        cleaned.append(step)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            process=process,
+            planned_at=held_at,
+            x_expected=x_expected,
+            outcome=outcome,
+            outcome_by=actor,
+            outcome_at=timezone.now(),
+            created_by=actor,
+        )
+        meeting.place = place
+        meeting.minutes = minutes
+        meeting.attendees.set(attendees)
+        if x_expected and outcome in (Outcome.HELD, Outcome.NO_SHOW):
+            meeting.entry = _meeting_entry(actor, meeting, day)
+        meeting.save()
+        audit.record(actor, process, Kind.CREATE, meeting)
+        for step in cleaned:
+            _create_step(actor, process, step, meeting)
+    return meeting
+
+
+def _meeting_entry(actor: User, meeting: Meeting, day: date) -> Entry:
+    """The log entry of a meeting with X that happened: one already in the log for that day
+    (entered by hand before the meeting was), or a new one."""
+    kind = EntryKind.MEETING_HELD if meeting.outcome == Outcome.HELD else EntryKind.MEETING_MISSED
+    entry = (
+        Entry.objects.select_for_update()
+        .filter(process=meeting.process, occurred_on=day, kind=kind, meeting__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if entry is not None:
+        return entry
+    entry = Entry(process=meeting.process, created_by=actor)
+    _write_entry(
+        entry,
+        EntryData(
+            occurred_on=day,
+            kind=kind,
+            channel=Channel.IN_PERSON,
+            direction=Direction.NONE,
+            by=actor,
+            summary="",  # the kind says it all; the minutes stay with the meeting
+            tags=[] if meeting.outcome == Outcome.HELD else [Tag.NO_REPLY],
+        ),
+    )
+    audit.record(actor, meeting.process, Kind.CREATE, entry)
+    return entry
 
 
 # Steps
@@ -662,10 +773,12 @@ def send_confirmation(
         with get_connection(fail_silently=False, timeout=30) as connection:
             connection.send_messages([message])
     except Exception as error:  # whatever the failure, the letter stays unsent
-        Confirmation.objects.filter(pk=confirmation.pk).update(
-            state=SendState.FAILED, last_error=type(error).__name__[:200]
-        )
-        confirmation.refresh_from_db(fields=["state", "last_error", "attempts"])
+        with transaction.atomic():
+            Confirmation.objects.filter(pk=confirmation.pk).update(
+                state=SendState.FAILED, last_error=type(error).__name__[:200]
+            )
+            confirmation.refresh_from_db(fields=["state", "last_error", "attempts"])
+            audit.record(actor, confirmation.process, Kind.CHANGE, confirmation)
         return confirmation
     with transaction.atomic():
         # Sent: now, and only now, X's copy exists, and the draft is gone.

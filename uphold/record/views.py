@@ -21,6 +21,7 @@ from uphold.demands.models import Demand
 from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
+from uphold.processes.queries import meeting_zone
 from uphold.web import paging
 from uphold.web.access import process_view, public_view
 from uphold.web.pages import form_page
@@ -33,6 +34,7 @@ from .forms import (
     EntryForm,
     MeetingForm,
     OutcomeForm,
+    PastMeetingForm,
     StepChangeForm,
     StepForm,
 )
@@ -48,6 +50,11 @@ def _page(
     request, template: str, membership: Membership, form=None, *, tab: str, **extra
 ) -> HttpResponse:
     return form_page(request, template, process_context(membership, tab, **extra), form)
+
+
+def _zones(membership: Membership) -> dict:
+    """Meeting times are in the zone of the group that meets X; the member's own beside it."""
+    return {"zone": meeting_zone(membership.process), "own_zone": timezone.get_current_timezone()}
 
 
 def _demands(membership: Membership) -> list[Demand]:
@@ -253,6 +260,8 @@ def meetings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         meetings=queries.meetings(membership.process),
         suggested=services.suggested_meeting_date(membership.process),
         log_url=reverse("log", args=[membership.process.code]),
+        now=timezone.now(),
+        **_zones(membership),
     )
 
 
@@ -269,7 +278,9 @@ def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpRespon
             "attendees": [str(request.user.pk)],
         },
     )
-    if request.method == "POST" and form.is_valid():
+    with timezone.override(meeting_zone(membership.process)):
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
         try:
             meeting = services.plan_meeting(
                 request.user,
@@ -285,7 +296,48 @@ def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpRespon
             messages.success(request, _("The meeting is planned."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
     return _page(
-        request, "record/meeting_form.html", membership, form, tab="meetings", suggested=suggested
+        request,
+        "record/meeting_form.html",
+        membership,
+        form,
+        tab="meetings",
+        suggested=suggested,
+        **_zones(membership),
+    )
+
+
+@process_view("record.write")
+@require_http_methods(["GET", "POST"])
+def meeting_past_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Enter a meeting that already happened: groups come to Uphold with years behind them."""
+    form = PastMeetingForm(
+        request.POST if request.method == "POST" else None,
+        demands=_demands(membership),
+        group=queries.group_of(membership.process),
+        initial={"x_expected": True, "outcome": "held", "attendees": [str(request.user.pk)]},
+    )
+    with timezone.override(meeting_zone(membership.process)):
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
+        try:
+            meeting = services.record_past_meeting(
+                request.user,
+                membership.process,
+                held_at=form.cleaned_data["held_at"],
+                outcome=form.cleaned_data["outcome"],
+                place=form.cleaned_data["place"],
+                attendees=form.chosen(),
+                x_expected=form.cleaned_data["x_expected"],
+                minutes=form.cleaned_data["minutes"],
+                steps=form.steps(),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The meeting is entered."))
+            return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
+    return _page(
+        request, "record/meeting_past.html", membership, form, tab="meetings", **_zones(membership)
     )
 
 
@@ -310,6 +362,7 @@ def meeting_view(request: HttpRequest, membership: Membership, meeting_id: int) 
         attendees=list(meeting.attendees.order_by("username")),
         steps=list(meeting.steps.select_related("demand")),
         confirmation=Confirmation.objects.filter(meeting=meeting).first(),
+        **_zones(membership),
     )
 
 
@@ -337,7 +390,15 @@ def meeting_outcome_view(
         else:
             messages.success(request, _("The outcome is recorded."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
-    return _page(request, "record/outcome.html", membership, form, tab="meetings", meeting=meeting)
+    return _page(
+        request,
+        "record/outcome.html",
+        membership,
+        form,
+        tab="meetings",
+        meeting=meeting,
+        **_zones(membership),
+    )
 
 
 @process_view("record.view")

@@ -51,6 +51,9 @@ MAY: dict[str, str] = {
     "can_progress": "demands.progress",
     "can_answer": "demands.answer",
     "sees_history": "demands.history",
+    "can_see_settings": "process.settings",
+    "can_see_words": "process.words",
+    "can_change_settings": "settings.view",
 }
 
 
@@ -61,8 +64,8 @@ class NavLink:
     current: bool
 
 
-def tabs_for(membership: Membership, active_tab: str) -> list[NavLink]:
-    """The tabs this member may open, the active one marked."""
+def tabs_for(membership: Membership, active_tab: str | None) -> list[NavLink]:
+    """The tabs this member may open, the active one (if any) marked."""
     code = membership.process.code
     return [
         NavLink(tab.label, reverse(tab.route, args=[code]), tab.name == active_tab)
@@ -71,13 +74,16 @@ def tabs_for(membership: Membership, active_tab: str) -> list[NavLink]:
     ]
 
 
-def process_context(membership: Membership, active_tab: str, **extra) -> dict:
+def process_context(membership: Membership, active_tab: str | None, **extra) -> dict:
     """What every process page's template gets, plus the page's own content in `extra`.
+
+    `active_tab` names the tab the page belongs to; None for a page reached from within one
+    (the settings page, from the overview), which marks no tab as the current page.
 
     `terms` (the process's words for the parties) is opened only when a template uses it,
     so a page that does not show them costs no key and no query for them.
     """
-    if active_tab not in TAB_NAMES:
+    if active_tab is not None and active_tab not in TAB_NAMES:
         raise ValueError(f"no tab {active_tab!r} in TABS")
     process = membership.process
     return {

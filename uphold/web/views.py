@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from uphold.processes.permissions import may_start_process
 from uphold.processes.queries import memberships_of
 
 from .access import account_view
@@ -12,7 +13,14 @@ from .access import account_view
 @account_view()
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"memberships": memberships_of(request.user)})
+    return render(
+        request,
+        "web/home.html",
+        {
+            "memberships": memberships_of(request.user),
+            "can_start": may_start_process(request.user),
+        },
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
