@@ -85,7 +85,9 @@ def test_group_members_read_the_audit_log_in_queries_that_do_not_grow(people, cl
         record(people["community"], kestrel, "login")
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("audit", args=["kestrel"]))
-    assert len(many.captured_queries) == len(few.captured_queries)
+    # Fewer, not more: the page now shows the newest 50 events, and names their rows with one
+    # query per kind of row on it (tests/test_paging.py compares pages of the same kinds).
+    assert len(many.captured_queries) <= len(few.captured_queries)
 
 
 @pytest.mark.tampers  # alters the database behind Uphold's back

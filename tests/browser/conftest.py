@@ -35,10 +35,15 @@ PHONE = {"width": 375, "height": 812}
 AXE = Axe()
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django's and pytest's own reordering
 def pytest_collection_modifyitems(items):
+    """Marks the browser tests and runs them last. Once Playwright has started in a test
+    process, its event loop makes Django refuse database access there
+    (SynchronousOnlyOperation), so no database test may come after a browser test."""
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
 
 
 @pytest.fixture(scope="session")

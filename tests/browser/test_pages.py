@@ -29,6 +29,7 @@ PAGES = {
         "/account/settings/",
         "/p/kestrel/settings/",
         "/p/kestrel/log/",
+        "/p/kestrel/log/?q=programme",
         "/p/kestrel/log/10/",
         "/p/kestrel/steps/1/",
     ],

@@ -1,7 +1,10 @@
 """The contact group's record in a real browser: log, a missed and a held meeting, two steps,
 the confirmation sent by email, and contact health following along."""
 
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 
 from django.utils import timezone
@@ -150,3 +153,48 @@ def test_a_pasted_mail_keeps_its_paragraphs_and_wraps_at_phone_width(page_as, se
     assert paragraphs.nth(1).locator("br").count() == 3  # single line breaks kept
     page.goto(f"{base}/log/")
     checked(page, visits)
+
+
+def _add_logins(server, count: int) -> None:
+    """Audit events in the served demo's database, as if a member logged in `count` times."""
+    env = os.environ | {"UPHOLD_MODE": "demo", "UPHOLD_DATA_DIR": str(server["data"])}
+    env.pop("DATABASE_URL", None)
+    if server["database_url"]:
+        env["DATABASE_URL"] = server["database_url"]
+    code = (
+        "from uphold.audit.services import record\n"
+        "from uphold.processes.models import Membership\n"
+        "m = Membership.objects.select_related('process', 'user')"
+        ".get(process__code='kestrel', role='community')\n"
+        f"for _ in range({count}): record(m.user, m.process, 'login')\n"
+    )
+    subprocess.run([sys.executable, "-m", "uphold.cli", "shell", "-c", code], env=env, check=True)
+
+
+def test_the_log_is_searched_and_the_audit_log_paged_with_the_keyboard(page_as, server, visits):
+    base = f"{server['url']}/p/kestrel"
+    page = page_as("support")
+    page.goto(f"{base}/log/")
+    checked(page, visits)
+    page.get_by_label("Search the log").focus()
+    page.keyboard.type("Programme")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/log/?q=Programme")
+    checked(page, visits)
+    assert page.get_by_role("status").filter(has_text="“Programme”").is_visible()
+    assert page.get_by_role("link", name="perpetrator programmes unsuitable").is_visible()
+    assert not page.get_by_role("link", name="Still waiting for an answer").count()
+    screenshot(page, "log-search")
+
+    _add_logins(server, 60)  # more events than one page shows, whatever ran before
+    page.goto(f"{base}/audit/")
+    checked(page, visits)
+    pager = page.get_by_role("navigation", name="Pages of the audit log")
+    assert pager.get_by_text("Page 1 of").is_visible()
+    pager.get_by_role("link", name="Next page").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/audit/?page=2")
+    checked(page, visits)
+    assert pager.get_by_text("Page 2 of").is_visible()
+    assert pager.get_by_role("link", name="Previous page").is_visible()
+    screenshot(page, "audit-page-2")

@@ -15,6 +15,7 @@ from uphold.crypto.keyring import NoKey
 from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.web.access import process_view
+from uphold.web.process_page import process_context
 
 from . import services
 from .models import Attachment
@@ -113,14 +114,12 @@ def _documents_page(request, membership, handler) -> HttpResponse:
     return render(
         request,
         "attachments/documents.html",
-        {
-            "membership": membership,
-            "process": membership.process,
-            "documents": _documents(membership),
-            "limit_mb": services.limit_bytes() // (1024 * 1024),
-            "can_see_members": True,
-            "can_see_audit": True,
-        },
+        process_context(
+            membership,
+            "documents",
+            documents=_documents(membership),
+            limit_mb=services.limit_bytes() // (1024 * 1024),
+        ),
         status=status,
     )
 

@@ -15,6 +15,7 @@ from uphold.processes.queries import terms_of
 from uphold.record.queries import replies_from_x
 from uphold.web.access import process_view
 from uphold.web.pages import form_page
+from uphold.web.process_page import process_context
 
 from . import queries, services
 from .forms import (
@@ -42,27 +43,8 @@ CONFLICT = gettext_lazy(
 )
 
 
-def _context(membership: Membership, **extra) -> dict:
-    return {
-        "membership": membership,
-        "process": membership.process,
-        "terms": terms_of(membership.process),
-        "can_see_members": allowed(membership, "members.view"),
-        "can_see_audit": allowed(membership, "audit.view"),
-        "can_author": allowed(membership, "demands.author"),
-        "can_edit_letter": allowed(membership, "letter.edit"),
-        "can_hand_over": allowed(membership, "letter.hand_over"),
-        "can_propose": allowed(membership, "demands.propose"),
-        "can_decide": allowed(membership, "demands.decide"),
-        "can_progress": allowed(membership, "demands.progress"),
-        "can_answer": allowed(membership, "demands.answer"),
-        "sees_history": allowed(membership, "demands.history"),
-        **extra,
-    }
-
-
 def _page(request, template: str, membership: Membership, form=None, **extra) -> HttpResponse:
-    return form_page(request, template, _context(membership, **extra), form)
+    return form_page(request, template, process_context(membership, "demands", **extra), form)
 
 
 def _demand(membership: Membership, number: int) -> Demand:

@@ -84,8 +84,17 @@ def audit_head(process: Process) -> AuditEvent | None:
     return AuditEvent.objects.filter(process=process).order_by("-seq").first()
 
 
-def audit_events(process: Process) -> list[dict]:
-    events = list(AuditEvent.objects.filter(process=process).order_by("-seq")[:500])
+def audit_events(process: Process, top: int, count: int) -> list[dict]:
+    """A page of the chain, newest first: the events numbered `top` down to `top - count + 1`.
+
+    Events are numbered 1, 2, 3 … in each process, so a page is found by its numbers, in two
+    queries however long the chain, and the pages need no count of the events.
+    """
+    events = list(
+        AuditEvent.objects.filter(process=process, seq__lte=top, seq__gt=top - count).order_by(
+            "-seq"
+        )
+    )
     names = dict(
         User.objects.filter(pk__in={e.actor_id_at_the_time for e in events}).values_list(
             "pk", "username"
@@ -111,7 +120,6 @@ OBJECT_NAMES = {
     "attachments.attachment": _("a document"),
     "processes.processgroup": _("a group taking part"),
     "demands.letter": _("the letter"),
-    "demands.letterversion": _("a wording of the letter"),
     "demands.letterversion": _("a version of the letter"),
     "demands.demand": _("a demand"),
     "demands.demandversion": _("a version of a demand"),

@@ -12,8 +12,10 @@ from uphold.audit import services as audit
 from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
 from uphold.record.queries import overview as record_overview
+from uphold.web import paging
 from uphold.web.access import account_view, process_view
 from uphold.web.pages import add_errors, form_page
+from uphold.web.process_page import process_context
 
 from . import codenames, queries, services
 from .forms import GroupForm, InviteMemberForm, RhythmForm, StartProcessForm, WordsForm
@@ -56,22 +58,16 @@ def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "processes/process.html",
-        {
-            "membership": membership,
-            "process": membership.process,
-            "title": queries.readable_title(membership.process),
-            "missing": queries.missing_scopes(membership),
-            "fingerprint": crypto.fingerprint_of(membership.user),
-            "can_see_members": allowed(membership, "members.view"),
-            "can_see_audit": allowed(membership, "audit.view"),
-            "can_change_settings": allowed(membership, "settings.view"),
-            "terms": queries.terms_of(membership.process),
-            "can_see_settings": allowed(membership, "process.settings"),
-            "can_see_words": allowed(membership, "process.words"),
-            "groups": queries.groups_of(membership),
-            "demands": queries.demand_counts(membership.process),
+        process_context(
+            membership,
+            "overview",
+            title=queries.readable_title(membership.process),
+            missing=queries.missing_scopes(membership),
+            fingerprint=crypto.fingerprint_of(membership.user),
+            groups=queries.groups_of(membership),
+            demands=queries.demand_counts(membership.process),
             **(record_overview(membership) if allowed(membership, "record.view") else {}),
-        },
+        ),
     )
 
 
@@ -82,17 +78,16 @@ def members_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "processes/members.html",
-        {
-            "membership": membership,
-            "process": membership.process,
-            "access": crypto.access_of(membership.process, strays),
-            "strays": strays,
-            "unfinished_rotation": rotation.unfinished(membership.process),
-            "can_invite": allowed(membership, "members.invite"),
-            "can_see_audit": True,
-            "removable": INVITABLE.get(membership.role, frozenset()),
-            "invitations": queries.open_invitations(membership.process),
-        },
+        process_context(
+            membership,
+            "members",
+            access=crypto.access_of(membership.process, strays),
+            strays=strays,
+            unfinished_rotation=rotation.unfinished(membership.process),
+            can_invite=allowed(membership, "members.invite"),
+            removable=INVITABLE.get(membership.role, frozenset()),
+            invitations=queries.open_invitations(membership.process),
+        ),
     )
 
 
@@ -136,21 +131,27 @@ def rotate_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 @process_view("audit.view")
 @require_GET
 def audit_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    head = queries.audit_head(membership.process)
+    try:
+        pager = paging.pager(request, head.seq if head else 0)
+    except paging.BadPage as error:
+        return paging.refused(request, error, process_context(membership, "audit"))
     return render(
         request,
         "processes/audit.html",
-        {
-            "membership": membership,
-            "process": membership.process,
-            "events": queries.audit_events(membership.process),
-            "head": queries.audit_head(membership.process),
+        process_context(
+            membership,
+            "audit",
+            events=queries.audit_events(membership.process, head.seq - pager.offset, pager.per_page)
+            if head
+            else [],
+            head=head,
+            pager=pager,
             # The links and the sealed head, in a fixed number of queries; the row-by-row check
             # is for `uphold verify`, whose cost grows with the record.
-            "problem": audit.verify_links(membership.process)
+            problem=audit.verify_links(membership.process)
             or audit.verify_with_key(keyring.current(), membership.process),
-            "can_see_members": True,
-            "can_see_audit": True,
-        },
+        ),
     )
 
 
@@ -168,7 +169,7 @@ def invite_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "processes/invite.html",
-        {"membership": membership, "process": membership.process, "form": form, "link": link},
+        process_context(membership, "members", form=form, link=link),
         status=400 if form.errors else 200,
     )
 
@@ -291,16 +292,14 @@ def settings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "processes/settings.html",
-        {
-            "membership": membership,
-            "process": membership.process,
-            "can_see_members": allowed(membership, "members.view"),
-            "can_see_audit": allowed(membership, "audit.view"),
-            "forms": forms,
-            "has_group": queries.own_group_of(membership) is not None,
-            "error": error,
-            "conflict": conflict,
-            "conflict_section": posted if conflict else None,
-        },
+        process_context(
+            membership,
+            None,  # reached from the overview; no tab of its own
+            forms=forms,
+            has_group=queries.own_group_of(membership) is not None,
+            error=error,
+            conflict=conflict,
+            conflict_section=posted if conflict else None,
+        ),
         status=400 if bad else 200,
     )

@@ -1,7 +1,7 @@
 """Reads for the record pages, each in a fixed number of queries."""
 
 from django.db import models
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from uphold.accounts.models import User
@@ -12,7 +12,7 @@ from . import reminders
 from .health import health_of
 from .models import Direction, Entry, EntryKind, Meeting, Step, StepStatus
 
-LOG_PAGE = 200
+LOG_PAGE = 25
 
 
 def group_of(process: Process) -> list[User]:
@@ -24,18 +24,38 @@ def group_of(process: Process) -> list[User]:
     )
 
 
-def entries(process: Process, tag: str = "") -> list[Entry]:
-    found = (
-        Entry.objects.filter(process=process)
-        .select_related("by")
-        .prefetch_related(Prefetch("demands", queryset=Demand.objects.only("pk", "number")))
-        .annotate(edits=Count("versions"))
-        .order_by("-occurred_on", "-pk")
-    )
+def log_of(process: Process, tag: str = "") -> QuerySet[Entry]:
+    """The log's entries, newest first; with `tag`, only those tagged with it."""
+    found = Entry.objects.filter(process=process)
     if tag:
         # Tags are a JSON list of fixed words; its text holds each one in quotes.
         found = found.filter(tags__icontains=f'"{tag}"')
-    return list(found[:LOG_PAGE])
+    return found.order_by("-occurred_on", "-pk")
+
+
+def entry_count(process: Process, tag: str = "") -> int:
+    """How many entries the log lists: one count over clear columns, no text loaded."""
+    return log_of(process, tag).count()
+
+
+def entries(
+    process: Process,
+    tag: str = "",
+    offset: int = 0,
+    limit: int = LOG_PAGE,
+    ids: list[int] | None = None,
+) -> list[Entry]:
+    """One page of the log (`limit` entries from `offset`), or the entries `ids`, in the log's
+    order, with what the page shows of each: in two queries however long the log."""
+    found = (
+        log_of(process, tag)
+        .select_related("by")
+        .prefetch_related(Prefetch("demands", queryset=Demand.objects.only("pk", "number")))
+        .annotate(edits=Count("versions"))
+    )
+    if ids is not None:
+        return list(found.filter(pk__in=ids))
+    return list(found[offset : offset + limit])
 
 
 def overview(membership: Membership) -> dict:

@@ -21,11 +21,13 @@ from uphold.demands.models import Demand
 from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
-from uphold.processes.queries import meeting_zone, terms_of
+from uphold.processes.queries import meeting_zone
+from uphold.web import paging
 from uphold.web.access import process_view, public_view
 from uphold.web.pages import form_page
+from uphold.web.process_page import process_context
 
-from . import calendar, queries, services
+from . import calendar, queries, search, services
 from .forms import (
     ConfirmationForm,
     EntryEditForm,
@@ -44,21 +46,10 @@ CONFLICT = gettext_lazy(
 )
 
 
-def _context(membership: Membership, **extra) -> dict:
-    return {
-        "membership": membership,
-        "process": membership.process,
-        "terms": terms_of(membership.process),
-        "can_see_members": allowed(membership, "members.view"),
-        "can_see_audit": allowed(membership, "audit.view"),
-        "can_see_record": allowed(membership, "record.view"),
-        "can_write": allowed(membership, "record.write"),
-        **extra,
-    }
-
-
-def _page(request, template: str, membership: Membership, form=None, **extra) -> HttpResponse:
-    return form_page(request, template, _context(membership, **extra), form)
+def _page(
+    request, template: str, membership: Membership, form=None, *, tab: str, **extra
+) -> HttpResponse:
+    return form_page(request, template, process_context(membership, tab, **extra), form)
 
 
 def _zones(membership: Membership) -> dict:
@@ -110,16 +101,44 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
                 "by": str(request.user.pk),
             },
         )
-    return _page(
+    process = membership.process
+    query = request.GET.get("q", "").strip()
+    search_error = None
+    if len(query) > search.MAX_QUERY:
+        search_error = _("Search for at most %(count)s characters. Nothing was searched.") % {
+            "count": search.MAX_QUERY
+        }
+        query = ""
+    # An empty search shows the log; a search opens the newest entries' text (search.py).
+    found = search.search_entries(process, query, tag) if query else None
+    total = len(found.ids) if found is not None else queries.entry_count(process, tag)
+    try:
+        pager = paging.pager(request, total, queries.LOG_PAGE)
+    except paging.BadPage as error:
+        return paging.refused(request, error, process_context(membership, "log"))
+    if found is not None:
+        entries = queries.entries(process, ids=found.ids[pager.offset : pager.limit])
+    else:
+        entries = queries.entries(process, tag, pager.offset, pager.per_page)
+    response = _page(
         request,
         "record/log.html",
         membership,
         form,
-        entries=queries.entries(membership.process, tag),
+        tab="log",
+        entries=entries,
+        pager=pager,
         tag=tag,
         tags=Tag.choices,
+        query=query,
+        found=found,
+        search_max=search.MAX_QUERY,
+        search_error=search_error,
         **queries.overview(membership),
     )
+    if search_error:
+        response.status_code = 400
+    return response
 
 
 @process_view("record.write")
@@ -143,7 +162,7 @@ def entry_add_view(request: HttpRequest, membership: Membership) -> HttpResponse
             if request.POST.get("then") == "log":
                 return redirect("log", code=membership.process.code)
             return redirect("entry", code=membership.process.code, entry_id=entry.pk)
-    return _page(request, "record/entry_form.html", membership, form)
+    return _page(request, "record/entry_form.html", membership, form, tab="log")
 
 
 def _get_entry(membership: Membership, entry_id: int) -> Entry:
@@ -160,6 +179,7 @@ def entry_view(request: HttpRequest, membership: Membership, entry_id: int) -> H
         request,
         "record/entry.html",
         membership,
+        tab="log",
         entry=entry,
         entry_demands=list(entry.demands.order_by("number")),
         versions=list(entry.versions.select_related("by", "replaced_by")),
@@ -207,7 +227,7 @@ def entry_edit_view(request: HttpRequest, membership: Membership, entry_id: int)
         else:
             messages.success(request, _("The entry is changed; the earlier version is kept."))
             return redirect("entry", code=membership.process.code, entry_id=entry.pk)
-    return _page(request, "record/entry_form.html", membership, form, entry=entry)
+    return _page(request, "record/entry_form.html", membership, form, tab="log", entry=entry)
 
 
 # The handler must be in place before anything reads the body (see attachments/views.py).
@@ -238,6 +258,7 @@ def meetings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         request,
         "record/meetings.html",
         membership,
+        tab="meetings",
         meetings=queries.meetings(membership.process),
         suggested=services.suggested_meeting_date(membership.process),
         log_url=reverse("log", args=[membership.process.code]),
@@ -281,6 +302,7 @@ def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpRespon
         "record/meeting_form.html",
         membership,
         form,
+        tab="meetings",
         suggested=suggested,
         **_zones(membership),
     )
@@ -316,7 +338,9 @@ def meeting_past_view(request: HttpRequest, membership: Membership) -> HttpRespo
         else:
             messages.success(request, _("The meeting is entered."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
-    return _page(request, "record/meeting_past.html", membership, form, **_zones(membership))
+    return _page(
+        request, "record/meeting_past.html", membership, form, tab="meetings", **_zones(membership)
+    )
 
 
 def _get_meeting(membership: Membership, meeting_id: int) -> Meeting:
@@ -335,6 +359,7 @@ def meeting_view(request: HttpRequest, membership: Membership, meeting_id: int) 
         request,
         "record/meeting.html",
         membership,
+        tab="meetings",
         meeting=meeting,
         attendees=list(meeting.attendees.order_by("username")),
         steps=list(meeting.steps.select_related("demand")),
@@ -368,7 +393,13 @@ def meeting_outcome_view(
             messages.success(request, _("The outcome is recorded."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
     return _page(
-        request, "record/outcome.html", membership, form, meeting=meeting, **_zones(membership)
+        request,
+        "record/outcome.html",
+        membership,
+        form,
+        tab="meetings",
+        meeting=meeting,
+        **_zones(membership),
     )
 
 
@@ -433,6 +464,7 @@ def confirmation_view(
         "record/confirmation.html",
         membership,
         form,
+        tab="meetings",
         meeting=meeting,
         confirmation=confirmation,
     )
@@ -448,6 +480,7 @@ def steps_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         request,
         "record/steps.html",
         membership,
+        tab="steps",
         steps=queries.steps(membership.process),
         today=timezone.localdate(),
     )
@@ -467,7 +500,7 @@ def step_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         else:
             messages.success(request, _("The step is added."))
             return redirect("steps", code=membership.process.code)
-    return _page(request, "record/step_add.html", membership, form)
+    return _page(request, "record/step_add.html", membership, form, tab="steps")
 
 
 def _get_step(membership: Membership, step_id: int) -> Step:
@@ -484,6 +517,7 @@ def step_view(request: HttpRequest, membership: Membership, step_id: int) -> Htt
         request,
         "record/step.html",
         membership,
+        tab="steps",
         step=step,
         changes=list(step.changes.select_related("by")),
     )
@@ -515,7 +549,7 @@ def step_change_view(request: HttpRequest, membership: Membership, step_id: int)
         else:
             messages.success(request, _("Recorded."))
             return redirect("step", code=membership.process.code, step_id=step.pk)
-    return _page(request, "record/step_change.html", membership, form, step=step)
+    return _page(request, "record/step_change.html", membership, form, tab="steps", step=step)
 
 
 # Calendar feeds
@@ -542,6 +576,7 @@ def feeds_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         request,
         "record/feeds.html",
         membership,
+        tab="meetings",
         feeds=list(membership.feeds.filter(revoked_at__isnull=True)),
         new_link=new_link,
     )
