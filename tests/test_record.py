@@ -230,7 +230,7 @@ def test_a_future_date_for_a_past_event_is_warned_and_can_be_confirmed(as_member
     data = services.EntryData(occurred_on=tomorrow, kind="message", summary="s")
     with as_member("contact") as contact:
         before = database_state()
-        with pytest.raises(services.FutureDate) as caught:
+        with translation.override("en"), pytest.raises(services.FutureDate) as caught:
             services.add_entry(contact, "kestrel", data)
         assert "future" in str(caught.value.message_dict["occurred_on"])
         assert database_state() == before
