@@ -53,8 +53,8 @@ def test_a_softening_proposal_is_labelled_refused_and_leaves_the_demand_as_it_wa
     support.goto(f"{base}/audit/")
     checked(support, visits)
     rows = support.locator("tbody tr").all_inner_texts()
-    proposed = [r for r in rows if "proposed a proposed change to a demand" in r]
-    refused = [r for r in rows if "refused a proposed change to a demand" in r]
+    proposed = [r for r in rows if "proposed a change to demand 2" in r]
+    refused = [r for r in rows if "refused a change to demand 2" in r]
     assert proposed and server["accounts"]["contact"]["username"] in proposed[0]
     assert refused and server["accounts"]["support"]["username"] in refused[0]
 

@@ -201,7 +201,7 @@ class ChangeProposal(Chained, models.Model):
     audit_related = ("demand",)
 
     def audit_name(self) -> str:
-        return _("a proposed change to demand %(n)s") % {"n": self.demand.number}
+        return _("a change to demand %(n)s") % {"n": self.demand.number}
 
     audit_name_locked = audit_name
 
