@@ -183,6 +183,7 @@ def _plan(contact, *, x_expected: bool, place: str):
     )
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 def test_a_feed_row_forged_on_the_respondent_receives_no_group_place(
     people, accounts, as_member, monkeypatch
 ):
@@ -205,6 +206,7 @@ def test_a_feed_row_forged_on_the_respondent_receives_no_group_place(
     assert failed and "record key: respondent has a calendar link that no member made" in err
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 def test_a_place_the_member_may_not_read_is_named_by_verify(people, as_member):
     with as_member("contact") as contact:
         feed, _token = calendar.create_feed(contact, "kestrel", with_place=True)
@@ -216,6 +218,7 @@ def test_a_place_the_member_may_not_read_is_named_by_verify(people, as_member):
     assert failed and "record key: respondent has a calendar link holding a place" in err
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 def test_a_feed_whose_public_key_was_swapped_receives_nothing_more(people, as_member):
     with as_member("contact") as contact:
         feed, token = calendar.create_feed(contact, "kestrel", with_place=True)
@@ -363,6 +366,7 @@ def _expected(membership: Membership, granted: bool) -> set[str]:
     return set(scopes.scopes_of(membership)) if granted else set()
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 @pytest.mark.parametrize("seed", range(6))
 def test_every_password_opens_exactly_its_roles_scopes_after_any_sequence(
     seed, people, accounts, monkeypatch
@@ -567,6 +571,7 @@ def test_a_generation_inserted_in_the_database_is_never_written_under(
         assert Process.objects.get(pk=kestrel.pk).title.startswith("MARKER")
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 def test_finishing_a_rotation_hands_x_nothing_from_a_forged_older_generation(people, accounts):
     support_ring = ring_of(people["support"], accounts["support"]["password"])
     with using(support_ring):
@@ -587,6 +592,7 @@ def test_finishing_a_rotation_hands_x_nothing_from_a_forged_older_generation(peo
     assert respondent_opens(people, accounts) == X_MAY_READ
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 def test_a_forged_generation_gives_a_forged_feed_no_place(people, accounts, as_member):
     kestrel = Process.objects.get(code="kestrel")
     forged = primitives.random_key()
@@ -644,6 +650,7 @@ def test_a_first_key_that_opens_nothing_stored_is_never_handed_on(people, accoun
     assert ScopeKey.objects.filter(process=kestrel, active=False).count() == 0
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 def test_a_chain_head_sealed_under_a_forged_key_is_named(people, accounts):
     from uphold.audit import services as audit
     from uphold.audit.models import AuditEvent, Checkpoint
@@ -665,6 +672,7 @@ def test_a_chain_head_sealed_under_a_forged_key_is_named(people, accounts):
     assert problem is not None and "sealed chain head" in problem.reason
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 def test_a_retired_key_marked_active_again_is_not_written_under(people, accounts):
     """A former member kept the old keys; moving the 'active' mark back to that generation
     must not make the remaining members write what those keys open."""
@@ -723,6 +731,7 @@ def _leaver_and_rotation(people, accounts):
     return membership, rows, {"private": private, "sealed": kept, "user": leaver}
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 def test_a_feed_and_a_chain_head_made_under_a_retired_key_are_refused(people, accounts, as_member):
     from uphold.audit import services as audit
     from uphold.audit.models import Checkpoint
@@ -743,6 +752,7 @@ def test_a_feed_and_a_chain_head_made_under_a_retired_key_are_refused(people, ac
     assert audit.verify_with_key(ring, kestrel) is not None
 
 
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
 def test_a_forged_finish_gives_a_restored_leaver_nothing(people, accounts):
     contact, rows, kept = _leaver_and_rotation(people, accounts)
     contact.save(force_insert=True)  # put back from an old copy of the database
