@@ -502,9 +502,12 @@ def _meeting_entry(actor: User, meeting: Meeting, day: date) -> Entry:
     """The log entry of a meeting with X that happened: one already in the log for that day
     (entered by hand before the meeting was), or a new one."""
     kind = EntryKind.MEETING_HELD if meeting.outcome == Outcome.HELD else EntryKind.MEETING_MISSED
+    # Not an outer join (PostgreSQL locks no nullable side of one): entries no meeting holds.
+    held = Meeting.objects.filter(process=meeting.process, entry__isnull=False).values("entry_id")
     entry = (
         Entry.objects.select_for_update()
-        .filter(process=meeting.process, occurred_on=day, kind=kind, meeting__isnull=True)
+        .filter(process=meeting.process, occurred_on=day, kind=kind)
+        .exclude(pk__in=held)
         .order_by("pk")
         .first()
     )
