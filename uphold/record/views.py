@@ -24,7 +24,7 @@ from uphold.processes.permissions import allowed
 from uphold.processes.queries import meeting_zone
 from uphold.web import paging
 from uphold.web.access import process_view, public_view
-from uphold.web.pages import form_page
+from uphold.web.pages import add_errors, form_page
 from uphold.web.process_page import process_context
 
 from . import calendar, queries, search, services
@@ -61,14 +61,6 @@ def _demands(membership: Membership) -> list[Demand]:
     return list(
         Demand.objects.filter(process=membership.process).only("pk", "number", "process", "wording")
     )
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _entry_form(request, membership, cls=EntryForm, **kwargs):
@@ -156,7 +148,7 @@ def entry_add_view(request: HttpRequest, membership: Membership) -> HttpResponse
                 confirm_future=form.cleaned_data["confirm_future"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Logged."))
             if request.POST.get("then") == "log":
@@ -218,7 +210,7 @@ def entry_edit_view(request: HttpRequest, membership: Membership, entry_id: int)
                 confirm_future=form.cleaned_data["confirm_future"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         except services.Conflict:
             form.add_error(None, CONFLICT)
             entry.refresh_from_db(fields=["revision"])
@@ -261,7 +253,6 @@ def meetings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         tab="meetings",
         meetings=queries.meetings(membership.process),
         suggested=services.suggested_meeting_date(membership.process),
-        log_url=reverse("log", args=[membership.process.code]),
         now=timezone.now(),
         **_zones(membership),
     )
@@ -293,7 +284,7 @@ def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpRespon
                 x_expected=form.cleaned_data["x_expected"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The meeting is planned."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
@@ -334,7 +325,7 @@ def meeting_past_view(request: HttpRequest, membership: Membership) -> HttpRespo
                 steps=form.steps(),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The meeting is entered."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
@@ -388,7 +379,7 @@ def meeting_outcome_view(
                 steps=form.steps(),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The outcome is recorded."))
             return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
@@ -447,7 +438,7 @@ def confirmation_view(
                 request.user, membership.process, confirmation.pk, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             if confirmation.state == SendState.SENT:
                 messages.success(request, _("The confirmation is sent to X."))
@@ -496,7 +487,7 @@ def step_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         try:
             services.add_step(request.user, membership.process, form.data_object())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The step is added."))
             return redirect("steps", code=membership.process.code)
@@ -540,7 +531,7 @@ def step_change_view(request: HttpRequest, membership: Membership, step_id: int)
         try:
             services.change_step(request.user, membership.process, step.pk, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         except services.Conflict:
             form.add_error(None, CONFLICT)
             step.refresh_from_db(fields=["owner", "status"])
