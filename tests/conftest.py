@@ -355,6 +355,16 @@ def smtp_server(settings):
     controller.stop()
 
 
+@pytest.fixture
+def demo_mode(settings, tmp_path):
+    """Demo settings with the data folder and the mail catcher's folder (returned) in tmp."""
+    settings.DEMO = True
+    settings.DATA_DIR = tmp_path
+    settings.EMAIL_BACKEND = "uphold.lib.mailcatcher.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "demo-mail")
+    return tmp_path / "demo-mail"
+
+
 @pytest.fixture(autouse=True)
 def _no_keyring_left_over():
     """A command sets its member's keyring for the whole process (keyring.activate); in the

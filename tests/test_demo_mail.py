@@ -39,15 +39,6 @@ def _mails(folder: Path) -> list:
     ]
 
 
-@pytest.fixture
-def demo_mode(settings, tmp_path):
-    settings.DEMO = True
-    settings.DATA_DIR = tmp_path
-    settings.EMAIL_BACKEND = "uphold.lib.mailcatcher.EmailBackend"
-    settings.EMAIL_FILE_PATH = str(tmp_path / "demo-mail")
-    return tmp_path / "demo-mail"
-
-
 def test_the_demo_worker_puts_its_reminders_as_files_in_the_mail_folder(db, demo_mode, monkeypatch):
     # Inside the test's transaction the worker must keep the test's database connection.
     monkeypatch.setattr(
@@ -62,7 +53,7 @@ def test_the_demo_worker_puts_its_reminders_as_files_in_the_mail_folder(db, demo
     mails = _mails(demo_mode)
     reminders = [m for m in mails if m["Message-ID"].startswith("<uphold-reminder-kestrel-")]
     assert reminders and len(reminders) == Reminder.objects.filter(state="sent").count()
-    # The demo's history is years old: X has not replied for far longer than 21 days.
+    # The demo's story ends with the group waiting for his answer for longer than 21 days.
     assert any(m["Subject"].startswith("Process kestrel: no reply for ") for m in reminders)
     for mail in reminders:
         assert mail["To"] == "contact@demo.invalid"

@@ -94,6 +94,7 @@ def test_starting_a_process_sets_its_words_rhythm_and_groups(client_for, people,
     form = START | {
         "proposal": codenames.sign(people["contact"], "osprey"),
         "meeting_every_months": "4",
+        "started_on": "2016-01-15",
         "support_place": "Berlin",
         "support_zone": "Europe/Berlin",
         "contact_place": "Glasgow",
@@ -103,6 +104,7 @@ def test_starting_a_process_sets_its_words_rhythm_and_groups(client_for, people,
     assert response.status_code == 302
     process = Process.objects.get(code="osprey")
     assert (process.meeting_every_months, process.reply_reminder_days) == (4, 21)
+    assert str(process.began_on) == "2016-01-15"
     contact = people["contact"]
     with using(Keyring(contact.pk, unlock(contact, accounts["contact"]["password"]))):
         process = Process.objects.get(code="osprey")
@@ -121,6 +123,8 @@ def test_starting_a_process_sets_its_words_rhythm_and_groups(client_for, people,
         ({"support_place": "Berlin", "support_zone": "Mars/Olympus"}, "Select a valid choice"),
         ({"meeting_every_months": "0"}, "greater than or equal to 1"),
         ({"respondent_term": ""}, "This field is required"),
+        ({"started_on": "2999-01-01"}, "A process begins on a day that has come."),
+        ({"started_on": "1999-12-31"}, "That is before 2000. Check the year."),
     ],
 )
 def test_a_bad_setup_explains_and_changes_nothing(client_for, people, change, message):

@@ -388,3 +388,63 @@ def test_two_members_saving_the_same_setting_get_a_clear_answer(client_for):
     again = second.post(URL, rhythm(months="6", **{"rhythm-seen_meeting_every_months": "4"}))
     assert again.status_code == 302
     assert kestrel().meeting_every_months == 6
+
+
+# When the process began: a group bringing its history says so, either group may.
+
+
+def began(day: str, seen: str = "", **extra) -> dict:
+    return {"section": "began", "began-started_on": day, "began-seen_started_on": seen} | extra
+
+
+@pytest.mark.parametrize("role", ["support", "contact"])
+def test_either_group_says_when_the_process_began(client_for, role):
+    client = client_for(role)
+    before = events()
+    assert client.post(URL, began("2016-01-15")).status_code == 302
+    process = kestrel()
+    assert str(process.started_on) == "2016-01-15"
+    assert events() == [*before, ("processes.process", str(process.pk))]
+    overview = client.get(reverse("process", args=["kestrel"])).content.decode()
+    assert "Began" in overview and "Kept in Uphold since" in overview
+    assert "15 Jan 2016" in overview
+    assert verify(process) is None
+    # Emptied again, the process began the day it was started in Uphold.
+    assert client.post(URL, began("", seen="2016-01-15")).status_code == 302
+    assert kestrel().started_on is None
+    assert (
+        "Kept in Uphold since"
+        not in client.get(reverse("process", args=["kestrel"])).content.decode()
+    )
+
+
+@pytest.mark.parametrize("role", ["survivor", "community", "respondent"])
+def test_no_one_else_says_when_it_began(as_member, role):
+    before = database_state()
+    with as_member(role) as user, pytest.raises(PermissionDenied):
+        change_settings(user, "kestrel", started_on="2016-01-15")
+    assert database_state() == before
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("2999-01-01", "A process begins on a day that has come."),
+        ("1999-12-31", "That is before 2000. Check the year."),
+        ("15.01.2016", "Enter a date, such as 2016-01-15."),
+        ("2016-02-30", "Enter a date, such as 2016-01-15."),
+    ],
+)
+def test_a_day_it_cannot_have_begun_on_is_refused(client_for, as_member, day, message):
+    client = client_for("support")
+    before = database_state()
+    response = client.post(URL, began(day))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert database_state() == before
+    with as_member("contact") as user:
+        before = database_state()
+        with pytest.raises(ValidationError) as refused:
+            change_settings(user, "kestrel", started_on=day)
+    assert message in str(refused.value)
+    assert database_state() == before

@@ -16,6 +16,12 @@ LANGUAGE_CHOICES = [
 TIME_ZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
 
+class DateInput(forms.DateInput):
+    """The browser's own date picker; the value travels as YYYY-MM-DD in every language."""
+
+    input_type = "date"
+
+
 def time_zone_choices(empty_label: str) -> list[tuple[str, str]]:
     return [("", empty_label)] + [(z, z.replace("_", " ")) for z in TIME_ZONES]
 

@@ -3,11 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from uphold.accounts.forms import DateInput
+
 from .models import AnswerKind, Status
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ShowsHiddenErrors(forms.Form):

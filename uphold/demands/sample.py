@@ -3,6 +3,7 @@
 from datetime import date
 
 from uphold.accounts.models import User
+from uphold.processes.sample import story_day
 
 from . import services
 
@@ -51,7 +52,7 @@ if you want to know more."""
 def fill_as_support(code: str, support: User) -> None:
     services.save_letter(support, code, LETTER, base_revision=0)
     services.mark_sent(
-        support, code, revision=1, handed_over_on=date(2015, 6, 1), handed_to=HANDED_TO
+        support, code, revision=1, handed_over_on=story_day(date(2015, 6, 1)), handed_to=HANDED_TO
     )
     services.save_letter(support, code, LETTER + POSTSCRIPT, base_revision=1)
     for wording, reasons, criteria in DEMANDS:
@@ -61,14 +62,14 @@ def fill_as_support(code: str, support: User) -> None:
 def fill_as_contact(code: str, contact: User) -> None:
     """What X said, as in the report's timeline, and demand 1 refused by him."""
     services.record_answer(
-        contact, code, 1, kind="renegotiate", said_on=date(2017, 9, 15),
+        contact, code, 1, kind="renegotiate", said_on=story_day(date(2017, 9, 15)),
         note="Asked us again to present him with a programme instead of researching one.",
     )  # fmt: skip
     services.record_answer(
-        contact, code, 1, kind="refuses", said_on=date(2019, 11, 15),
+        contact, code, 1, kind="refuses", said_on=story_day(date(2019, 11, 15)),
         note="Says perpetrator programmes are unsuitable for him.",
     )  # fmt: skip
     services.record_progress(
-        contact, code, 1, note="Refused in his email of November 2019.", status="refused",
+        contact, code, 1, note="Refused in his email about programmes.", status="refused",
         status_seen="open",
     )  # fmt: skip

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from uphold.accounts.forms import time_zone_choices
+from uphold.accounts.forms import DateInput, time_zone_choices
 
 from . import services
 from .models import GroupKind, Role
@@ -51,6 +51,17 @@ class StartProcessForm(forms.Form):
         initial=7,
     )
 
+    started_on = forms.DateField(
+        label=_("When did the process begin?"),
+        required=False,
+        widget=DateInput(format="%Y-%m-%d"),
+        help_text=_(
+            "Leave empty if it begins today. If your groups worked on it before, give the day "
+            "it began, for example the day the letter was handed over; you can then enter what "
+            "happened since."
+        ),
+    )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         zones = time_zone_choices(_("(not taking part)"))
@@ -83,6 +94,7 @@ class StartProcessForm(forms.Form):
             meeting_every_months=data["meeting_every_months"],
             reply_reminder_days=data["reply_reminder_days"],
             step_overdue_days=data["step_overdue_days"],
+            started_on=data["started_on"],
             groups=[
                 (kind, data[f"{kind}_place"], data[f"{kind}_zone"])
                 for kind in GroupKind.values
@@ -173,6 +185,22 @@ class RhythmForm(SettingsSection):
                     ("required", "invalid", "min_value", "max_value"), message
                 ),
             )
+        self.order_fields(self.names)
+
+
+class BeganForm(SettingsSection):
+    section = "began"
+    names = services.BEGAN
+
+    def __init__(self, data=None, *, current: dict) -> None:
+        super().__init__(data, current=current)
+        self.fields["started_on"] = forms.DateField(
+            label=_("The process began on"),
+            required=False,
+            widget=DateInput(format="%Y-%m-%d"),
+            error_messages={"invalid": _("Enter a date, such as 2016-01-15.")},
+            help_text=_("Empty means the day it was started in Uphold."),
+        )
         self.order_fields(self.names)
 
 

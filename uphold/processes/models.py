@@ -1,5 +1,7 @@
 """Processes and who takes part in them, in which role."""
 
+from datetime import date
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -10,6 +12,9 @@ from uphold.audit.models import Chained
 from uphold.crypto.fields import EncryptedTextField
 
 from .roles import Role
+
+# Nothing in a record happened before this: an earlier date is a typing error.
+EARLIEST = date(2000, 1, 1)
 
 
 class ProcessState(models.TextChoices):
@@ -30,6 +35,9 @@ class Process(Chained, models.Model):
     code = models.CharField(_("code name"), max_length=40, unique=True, validators=[code_validator])
     state = models.CharField(max_length=8, choices=ProcessState.choices, default="active")
     created_at = models.DateTimeField(default=timezone.now)
+    # When the process itself began, for a group that comes to Uphold with a history behind it;
+    # empty when it began the day it was started here.
+    started_on = models.DateField(_("began on"), null=True, blank=True)
     # Demo and generated processes; the generator refuses to run beside real ones.
     is_sample = models.BooleanField(default=False)
     title = EncryptedTextField(_("title"), scope="record")
@@ -61,6 +69,10 @@ class Process(Chained, models.Model):
 
     def audit_name(self) -> str:
         return str(_("the process"))
+
+    @property
+    def began_on(self) -> date:
+        return self.started_on or timezone.localdate(self.created_at)
 
     audit_name_locked = audit_name
 

@@ -76,6 +76,8 @@ PROCESS_ACTIONS = {
     "settings.words": Roles(SURVIVOR_SIDE),
     # Meeting rhythm and reminder thresholds are the contact group's working rhythm.
     "settings.rhythm": Roles(frozenset({Role.CONTACT})),
+    # When the process began, for a group that brings its history: either group knows it.
+    "settings.began": Roles(GROUP),
     # Where a group is and its time zone; each group changes only its own row (OWN_GROUP).
     "settings.group": Roles(GROUP),
 }

@@ -1,6 +1,7 @@
 """Every write to processes and memberships. Each one asks the permission function first."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from zoneinfo import available_timezones
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +19,7 @@ from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
 
 from . import scopes
-from .models import GroupKind, Membership, Process, ProcessGroup, Role, code_validator
+from .models import EARLIEST, GroupKind, Membership, Process, ProcessGroup, Role, code_validator
 from .permissions import GROUP, authorize, may_invite, own_group
 from .queries import DEFAULT_TERMS
 
@@ -43,6 +44,8 @@ class Setup:
     meeting_every_months: int = 3
     reply_reminder_days: int = 21
     step_overdue_days: int = 7
+    # When the process began, if before the day it is started in Uphold.
+    started_on: date | None = None
     # (kind, place, time zone) of each group taking part.
     groups: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -65,6 +68,7 @@ def start_process(
     for kind, _place, zone in setup.groups:
         if kind not in GroupKind.values or zone not in available_timezones():
             raise ValidationError(_("Choose a group and a time zone from the lists."))
+    started_on = clean_started_on(setup.started_on)
     with transaction.atomic():
         if Process.objects.filter(code=code).exists():
             # Worded as any other refusal of a code name: a non-member must not learn "taken".
@@ -75,6 +79,7 @@ def start_process(
             meeting_every_months=setup.meeting_every_months,
             reply_reminder_days=setup.reply_reminder_days,
             step_overdue_days=setup.step_overdue_days,
+            started_on=started_on,
         )
         # The code name is checked above, so that no other wording can say "taken".
         process.full_clean(exclude=["code", "title", "survivor_term", "respondent_term"])
@@ -195,7 +200,12 @@ def withdraw_invitation(actor: User, process: Process | str, invitation_id: int)
 
 WORDS = ("survivor_term", "respondent_term")
 RHYTHM = ("meeting_every_months", "reply_reminder_days", "step_overdue_days")
-SETTING_ACTIONS = dict.fromkeys(WORDS, "settings.words") | dict.fromkeys(RHYTHM, "settings.rhythm")
+BEGAN = ("started_on",)
+SETTING_ACTIONS = (
+    dict.fromkeys(WORDS, "settings.words")
+    | dict.fromkeys(RHYTHM, "settings.rhythm")
+    | dict.fromkeys(BEGAN, "settings.began")
+)
 MAX_TERM = 60
 MAX_PLACE = 100
 # The same bounds as the model's validators, which `start_process` checks.
@@ -211,11 +221,36 @@ def range_message(name: str) -> str:
     return _("Choose a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
 
 
+def clean_started_on(value: object) -> date | None:
+    """When a process began: empty (the day it was started in Uphold), or a day that has come,
+    from 2000 on."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            value = None
+    if not isinstance(value, date):
+        raise ValidationError({"started_on": [_("Enter a date, such as 2016-01-15.")]})
+    if value > timezone.localdate():
+        raise ValidationError({"started_on": [_("A process begins on a day that has come.")]})
+    if value < EARLIEST:
+        raise ValidationError({"started_on": [_("That is before 2000. Check the year.")]})
+    return value
+
+
 def _clean_settings(changes: dict) -> dict:
-    """Stripped words and whole numbers in range; every problem at once, by field."""
+    """Stripped words, whole numbers in range and a start date; every problem at once, by
+    field."""
     cleaned, errors = {}, {}
     for name, value in changes.items():
-        if name in WORDS:
+        if name in BEGAN:
+            try:
+                cleaned[name] = clean_started_on(value)
+            except ValidationError as problem:
+                errors.update(problem.message_dict)
+        elif name in WORDS:
             text = str(value or "").strip()
             if not text:
                 errors[name] = [_("Write the word this process uses.")]
@@ -238,10 +273,14 @@ def _clean_settings(changes: dict) -> dict:
 def _compare_and_swap(current: dict, wanted: dict, seen: dict | None) -> dict:
     """What to write. A value the actor left as they saw it is not theirs to write, so another
     member's change to it stays; one they changed that someone else changed too is a Conflict."""
-    seen = seen or {}
-    touched = {n: v for n, v in wanted.items() if n not in seen or str(seen[n]) != str(v)}
+    seen = {n: "" if v is None else str(v) for n, v in (seen or {}).items()}
+
+    def shown(value: object) -> str:
+        return "" if value is None else str(value)
+
+    touched = {n: v for n, v in wanted.items() if n not in seen or seen[n] != shown(v)}
     changed = {n: v for n, v in touched.items() if current[n] != v}
-    stale = [n for n in changed if n in seen and str(seen[n]) != str(current[n])]
+    stale = [n for n in changed if n in seen and seen[n] != shown(current[n])]
     if stale:
         raise Conflict(stale)
     return changed

@@ -18,7 +18,14 @@ from uphold.web.pages import add_errors, form_page
 from uphold.web.process_page import process_context
 
 from . import codenames, queries, services
-from .forms import GroupForm, InviteMemberForm, RhythmForm, StartProcessForm, WordsForm
+from .forms import (
+    BeganForm,
+    GroupForm,
+    InviteMemberForm,
+    RhythmForm,
+    StartProcessForm,
+    WordsForm,
+)
 from .keycheck import keys_outside_roles
 from .models import Membership
 from .permissions import INVITABLE, allowed, authorize, own_group
@@ -214,6 +221,7 @@ def withdraw_view(request: HttpRequest, membership: Membership, invitation_id: i
 SECTIONS = {
     "words": (WordsForm, "settings.words"),
     "rhythm": (RhythmForm, "settings.rhythm"),
+    "began": (BeganForm, "settings.began"),
     "group": (GroupForm, "settings.group"),
 }
 INCOMPLETE = gettext_lazy("Nothing was saved: the form arrived incomplete. Try again.")

@@ -4,9 +4,9 @@ from django import forms
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from uphold.accounts.forms import DateInput
 from uphold.accounts.models import User
 from uphold.crypto.keyring import NoKey
-from uphold.demands.forms import DateInput
 from uphold.demands.models import Demand
 
 from .models import Channel, Direction, EntryKind, Outcome, Owner, StepStatus, Tag

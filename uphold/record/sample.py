@@ -1,8 +1,11 @@
 # ruff: noqa: E501  (the history reads best one event per line)
 """The report's contact work as a log, for the demo (see ../shared/seed-timeline.md).
 
-Dates the report gives loosely are approximate. The meetings are entered after the fact, with
-their minutes and the steps agreed at them; one meeting is planned ahead by the process rhythm.
+Dates the report gives loosely are approximate, and the whole story is moved to end in the
+weeks before the demo is built (processes.sample.story_day). The meetings are entered after the
+fact, with their minutes and the steps agreed at them; one meeting is planned ahead by the
+process rhythm, and the group's own step after his refusal is overdue, so the demo's worker has
+reminders to send.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -11,6 +14,7 @@ from django.utils import timezone
 
 from uphold.accounts.models import User
 from uphold.processes.queries import meeting_zone
+from uphold.processes.sample import story_day
 
 from . import services
 from .models import Step
@@ -56,7 +60,7 @@ def fill_record(code: str, contact: User) -> None:
             contact,
             code,
             EntryData(
-                occurred_on=when,
+                occurred_on=story_day(when),
                 kind=kind,
                 direction=direction,
                 channel="email" if kind == MESSAGE else "in_person",
@@ -71,19 +75,25 @@ def fill_record(code: str, contact: User) -> None:
         services.record_past_meeting(
             contact,
             code,
-            held_at=datetime.combine(day, time(18, 30), tzinfo=zone),
+            held_at=datetime.combine(story_day(day), time(18, 30), tzinfo=zone),
             outcome=outcome,
             attendees=[contact],
             minutes=minutes,
             steps=[
-                StepData(owner, what, due, demand, status=status)
+                StepData(owner, what, story_day(due), demand, status=status)
                 for owner, what, due, demand, status in steps
             ],
         )
-    programmes = Step.objects.get(process__code=code, due_on=date(2017, 10, 31))
+    programmes = Step.objects.get(process__code=code, due_on=story_day(date(2017, 10, 31)))
     services.change_step(
         contact, code, programmes.pk, owner="x", status="missed", evidence="Two years later he refused all programmes.",
         reason="", owner_seen="x", status_seen="open",
+    )  # fmt: skip
+    services.add_step(
+        contact, code, StepData(
+            "group", "Write to his new political group about the demands, since he has not",
+            story_day(date(2019, 12, 14)), 2, agreed_on=story_day(date(2019, 11, 30)),
+        ),
     )  # fmt: skip
     soon = timezone.localdate() + timedelta(days=10)
     services.plan_meeting(

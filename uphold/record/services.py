@@ -26,7 +26,7 @@ from uphold.accounts.models import User
 from uphold.audit import services as audit
 from uphold.audit.models import Kind
 from uphold.demands.models import Demand
-from uphold.processes.models import Membership, Process, Role
+from uphold.processes.models import EARLIEST, Membership, Process, Role
 from uphold.processes.permissions import authorize
 from uphold.processes.queries import meeting_zone, terms_of
 
@@ -57,8 +57,6 @@ MAX_STEPS_AT_ONCE = 20
 SENDING_STALE = timedelta(minutes=10)
 # Meetings are planned at most this far ahead.
 PLAN_AHEAD = timedelta(days=2 * 366)
-# Nothing in a record happened before this: an earlier date is a typing error.
-EARLIEST = date(2000, 1, 1)
 
 
 class Conflict(Exception):

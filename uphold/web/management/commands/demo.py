@@ -1,6 +1,9 @@
 """`uphold demo`: migrate, create the demo accounts and process (once), print them, serve,
 with the worker beside the server so reminders and notices land in the demo's mail folder."""
 
+from dataclasses import replace
+from datetime import date
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -18,6 +21,7 @@ from uphold.processes.sample import (
     build_process,
     make_account,
     refuse_beside_real_data,
+    story_day,
 )
 from uphold.processes.services import Setup
 from uphold.record.sample import fill_record
@@ -25,6 +29,8 @@ from uphold.web import demo
 
 DEMO_CODE = "kestrel"
 # The report's groups: the support group in Berlin, the contact group in Birmingham and Glasgow.
+# The process began when the letter was handed over (STARTED, moved like the rest of the story).
+STARTED = date(2015, 6, 1)
 SETUP = Setup(
     title="The process around X (demo)",
     survivor_term="survivor",
@@ -77,7 +83,8 @@ class Command(BaseCommand):
     @transaction.atomic
     def _create(self) -> None:
         accounts = [{**make_account("admin", site_admin=True), "role": "admin"}]
-        accounts += build_process(DEMO_CODE, PEOPLE, setup=SETUP)
+        setup = replace(SETUP, started_on=story_day(STARTED))
+        accounts += build_process(DEMO_CODE, PEOPLE, setup=setup)
         by_role = {a["role"]: a for a in accounts}
         for account in accounts:  # so reminders and notices have someone to go to
             user = User.objects.get(username=account["username"])

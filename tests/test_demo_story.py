@@ -1,0 +1,74 @@
+"""The demo tells the report's story in time: a process that began with the letter years ago,
+entered after the fact, and is still going on, so every page a newcomer opens makes sense."""
+
+import io
+from datetime import date
+
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from uphold.accounts.models import User
+from uphold.demands.models import LetterVersion
+from uphold.processes.models import Process
+from uphold.processes.sample import story_day
+from uphold.record import reminders
+from uphold.record.health import health_of
+from uphold.record.models import Entry, Meeting, Step
+from uphold.web import demo
+
+from .conftest import log_in
+
+
+def build_demo() -> Process:
+    call_command("demo", no_serve=True, stdout=io.StringIO())
+    return Process.objects.get(code="kestrel")
+
+
+def contact_client() -> Client:
+    account = next(a for a in demo.load_accounts() if a["role"] == "contact")
+    return log_in(Client(), User.objects.get(username="contact"), account["password"])
+
+
+def test_the_demo_began_with_the_letter_and_came_to_uphold_today(db, demo_mode):
+    process = build_demo()
+    today = timezone.localdate()
+    assert process.began_on == story_day(date(2015, 6, 1))
+    assert (today - process.began_on).days > 4 * 365  # the report's four and a half years
+    sent = LetterVersion.objects.get(process=process, sent=True)
+    assert sent.handed_over_on == process.began_on
+    page = contact_client().get(reverse("process", args=["kestrel"])).content.decode()
+    assert date_format(process.began_on, "DATE_FORMAT") in page
+    assert "Kept in Uphold since" in page and date_format(today, "DATE_FORMAT") in page
+
+
+def test_everything_in_the_demo_happened_between_its_beginning_and_today(db, demo_mode):
+    process = build_demo()
+    today = timezone.localdate()
+    entries = Entry.objects.filter(process=process).values_list("occurred_on", flat=True)
+    agreed = Step.objects.filter(process=process).values_list("agreed_on", flat=True)
+    assert entries and all(process.began_on <= day <= today for day in entries)
+    assert agreed and all(process.began_on <= day <= today for day in agreed)
+    past = Meeting.objects.filter(process=process, planned_at__date__lte=today)
+    ahead = Meeting.objects.filter(process=process, planned_at__date__gt=today)
+    assert past.count() == 5 and ahead.count() == 1  # the report's five, and the next one
+    # Only the group's own step after his refusal is open, and overdue by days, not years.
+    open_steps = Step.objects.filter(process=process, status="open")
+    assert [step.owner for step in open_steps] == ["group"]
+    assert 0 < (today - open_steps[0].due_on).days < 60
+
+
+def test_the_demos_health_is_the_reports_and_its_worker_has_reminders_to_send(db, demo_mode):
+    process = build_demo()
+    today = timezone.localdate()
+    health = health_of(process, today)
+    assert (health.meetings_held, health.meetings_missed) == (3, 2)
+    # His last reply was his refusal of the programmes, weeks ago: not the years since 2019.
+    assert health.last_reply_on == story_day(date(2019, 11, 15))
+    assert health.days_since_reply < 60
+    # The year-long silence after the missed December meeting, as in the report.
+    assert 300 < health.longest_silence < 500
+    kinds = {reminder.kind for reminder in reminders.occasions(process, today)}
+    assert kinds == {"silence", "step_overdue"}
