@@ -20,6 +20,7 @@ from uphold.lib.middleware import LOGIN_AT
 from uphold.processes.models import Role
 from uphold.processes.sample import build_process, make_account
 from uphold.processes.services import Setup
+from uphold.web import once
 
 ROLES = ["anonymous", "admin", *Role.values, "outsider"]
 # Every sensitive field the fixtures fill starts with this, then names the field it is in.
@@ -282,6 +283,11 @@ def password_change(account: dict, new: str, **overrides) -> dict:
         "password1": new,
         "password2": new,
     } | overrides
+
+
+def with_token(data: dict | None = None) -> dict:
+    """A creating form's fields with the one-time token its page carries (uphold/web/once.py)."""
+    return {**(data or {}), "once": once.fresh()}
 
 
 def database_state(ignoring: tuple[str, ...] = ()) -> str:

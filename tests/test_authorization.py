@@ -148,8 +148,9 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "step-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
     "step": {"GET": GROUP_ONLY},
     "step-change": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
-    # Making a calendar link answers with the page that shows it once.
-    "feeds": {"GET": GROUP_ONLY, "POST": GROUP_ONLY},
+    # A post without the form's one-time token (web/once.py) is refused with 400; with it,
+    # making a calendar link answers with the page that shows it once (tests/test_once.py).
+    "feeds": {"GET": GROUP_ONLY, "POST": expect(404, anonymous=302, members=403, group=400)},
     "feed": {"GET": expect(200)},
 }
 

@@ -14,8 +14,9 @@ from django.utils import timezone, translation
 from uphold.audit.models import AuditEvent
 from uphold.demands import queries, services
 from uphold.demands.models import ChangeProposal, Demand, DemandVersion, ProposalState, Status
+from uphold.web import once
 
-from .conftest import ROLES, database_state
+from .conftest import ROLES, database_state, with_token
 
 OK = "ok"
 # What each role gets from each rule: allowed, refused (403) or not their process (404).
@@ -263,7 +264,7 @@ def test_concurrent_edits_the_second_gets_a_conflict_and_keeps_its_text(client_f
         "revision": "2",
         "apply": "now",
     }
-    response = client.post(url, form)
+    response = client.post(url, with_token(form))
     page = response.content.decode()
     assert response.status_code == 400
     assert "Someone changed this demand while you were working on it" in page
@@ -278,6 +279,7 @@ def test_apply_now_says_the_change_is_applied(client_for, as_member):
     response = client_for("support").post(
         reverse("demand-propose", kwargs={"code": "kestrel", "number": 1}),
         {
+            "once": once.fresh(),
             "wording": "Applied at once",
             "reasons": "",
             "criteria": CRITERIA,
@@ -336,7 +338,7 @@ def test_bad_demand_input_explains_and_changes_nothing(form, message, client_for
     client = client_for("support")
     before = database_state()
     data = {"wording": "Inform new groups", "reasons": "", "criteria": CRITERIA} | form
-    response = client.post(reverse("demand-add", kwargs={"code": "kestrel"}), data)
+    response = client.post(reverse("demand-add", kwargs={"code": "kestrel"}), with_token(data))
     assert response.status_code == 400
     assert message in response.content.decode()
     assert database_state() == before
@@ -345,7 +347,7 @@ def test_bad_demand_input_explains_and_changes_nothing(form, message, client_for
 def test_bad_input_is_explained_in_german(client_for):
     client = client_for("support", HTTP_ACCEPT_LANGUAGE="de")
     data = {"wording": "W", "reasons": "", "criteria": "\n".join(["c"] * 10_000)}
-    response = client.post(reverse("demand-add", kwargs={"code": "kestrel"}), data)
+    response = client.post(reverse("demand-add", kwargs={"code": "kestrel"}), with_token(data))
     assert "Das sind 10000 Kriterien" in response.content.decode()
 
 

@@ -14,7 +14,7 @@ from uphold.accounts.services import invite_account, totp_code
 from uphold.processes.models import Membership
 from uphold.processes.services import invite_member
 
-from .conftest import MARK, database_state
+from .conftest import MARK, database_state, with_token
 
 
 def enrolment_of(page: str) -> tuple[str, str]:
@@ -186,7 +186,7 @@ def test_only_a_site_admin_invites_accounts(people):
 
 def test_the_admin_page_shows_a_new_link_once(client_for):
     client = client_for("admin")
-    page = client.post(reverse("admin-accounts"), {}).content.decode()
+    page = client.post(reverse("admin-accounts"), with_token()).content.decode()
     assert "/invite/" in page
     assert "/invite/" not in client.get(reverse("admin-accounts")).content.decode()
 

@@ -19,7 +19,7 @@ from uphold.demands import services
 from uphold.demands.models import Letter, LetterVersion
 from uphold.processes.models import Process
 
-from .conftest import MARK, ROLES, database_state
+from .conftest import MARK, ROLES, database_state, with_token
 from .test_demands import OK, OUTSIDERS, outcome
 
 LETTER_TEXT = MARK + "demands.letter.text"
@@ -69,7 +69,8 @@ def test_the_second_of_two_editors_is_told_and_keeps_their_text(as_member, clien
     client = client_for("survivor")
     before = database_state()
     response = client.post(
-        url("letter-edit"), {"text": "The survivor's wording, not lost", "revision": "1"}
+        url("letter-edit"),
+        with_token({"text": "The survivor's wording, not lost", "revision": "1"}),
     )
     page = response.content.decode()
     assert response.status_code == 400
@@ -83,7 +84,7 @@ def test_the_second_of_two_editors_is_told_and_keeps_their_text(as_member, clien
 def test_saving_the_current_wording_again_is_refused(as_member, client_for):
     client = client_for("support")
     before = database_state()
-    response = client.post(url("letter-edit"), {"text": LETTER_TEXT, "revision": "1"})
+    response = client.post(url("letter-edit"), with_token({"text": LETTER_TEXT, "revision": "1"}))
     assert response.status_code == 400
     assert "there is nothing new to save" in response.content.decode()
     assert database_state() == before
@@ -92,7 +93,7 @@ def test_saving_the_current_wording_again_is_refused(as_member, client_for):
 def test_a_page_changed_by_hand_is_refused_with_a_message(client_for):
     client = client_for("support")
     before = database_state()
-    response = client.post(url("letter-edit"), {"text": "New", "revision": "x"})
+    response = client.post(url("letter-edit"), with_token({"text": "New", "revision": "x"}))
     assert response.status_code == 400
     assert "This page is out of date" in response.content.decode()
     assert database_state() == before

@@ -20,8 +20,9 @@ from uphold.record import services
 from uphold.record.health import health_of
 from uphold.record.models import Entry, Meeting, Step
 from uphold.record.services import EntryData, StepData
+from uphold.web import once
 
-from .conftest import database_state, log_in
+from .conftest import database_state, log_in, with_token
 
 GLASGOW = ZoneInfo("Europe/London")
 
@@ -190,6 +191,7 @@ def test_the_form_enters_a_past_meeting_in_the_groups_time_zone(osprey, client):
     response = client.post(
         reverse("meeting-past", args=["osprey"]),
         {
+            "once": once.fresh(),
             "held_at": "2017-09-15T18:30",
             "outcome": "held",
             "x_expected": "on",
@@ -230,7 +232,7 @@ def test_a_bad_past_meeting_form_answers_400_in_german(osprey, client):
     before = database_state()
     response = client.post(
         reverse("meeting-past", args=["osprey"]),
-        {"held_at": "2099-01-01T10:00", "outcome": "held", **EMPTY_STEP_ROWS},
+        with_token({"held_at": "2099-01-01T10:00", "outcome": "held", **EMPTY_STEP_ROWS}),
         HTTP_ACCEPT_LANGUAGE="de",
     )
     assert response.status_code == 400

@@ -25,7 +25,7 @@ from uphold.record.models import (
     StepChange,
 )
 
-from .conftest import MARK, database_state
+from .conftest import MARK, database_state, with_token
 
 DAY0 = date(2016, 1, 4)
 
@@ -249,12 +249,15 @@ def test_the_quick_add_form_warns_about_a_future_date_in_german(client_for, peop
         "summary": "Brief an X",
     }
     before = database_state()
-    response = client.post(reverse("entry-add", args=["kestrel"]), post, HTTP_ACCEPT_LANGUAGE="de")
+    response = client.post(
+        reverse("entry-add", args=["kestrel"]), with_token(post), HTTP_ACCEPT_LANGUAGE="de"
+    )
     assert response.status_code == 400
     assert "in der Zukunft" in response.content.decode()
     assert database_state() == before
     response = client.post(
-        reverse("entry-add", args=["kestrel"]), {**post, "confirm_future": "on", "then": "log"}
+        reverse("entry-add", args=["kestrel"]),
+        with_token({**post, "confirm_future": "on", "then": "log"}),
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("log", args=["kestrel"])
@@ -270,7 +273,7 @@ def test_a_five_megabyte_pasted_message_is_refused_with_a_clear_message(client_f
         "text": "x" * (5 * 1024 * 1024),
     }
     before = database_state()
-    response = client.post(reverse("entry-add", args=["kestrel"]), post)
+    response = client.post(reverse("entry-add", args=["kestrel"]), with_token(post))
     assert response.status_code == 400
     assert "too much text" in response.content.decode()
     assert database_state() == before

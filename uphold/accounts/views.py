@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from uphold.processes.models import Process, Role
 from uphold.processes.permissions import is_verified
-from uphold.web import demo
+from uphold.web import demo, once
 from uphold.web.access import account_view, public_view
 
 from . import services
@@ -54,8 +55,6 @@ def _safe_next(request: HttpRequest, default: str = "home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=False):
         return target
-    from django.urls import reverse
-
     return reverse(default)
 
 
@@ -329,6 +328,7 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
 
 @account_view("admin.accounts", reauth=True)
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def admin_accounts_view(request: HttpRequest) -> HttpResponse:
     form = InviteAccountForm(request.POST if request.method == "POST" else None)
     link = None
@@ -337,6 +337,7 @@ def admin_accounts_view(request: HttpRequest) -> HttpResponse:
             request.user, site_admin=form.cleaned_data["site_admin"]
         )
         link = request.build_absolute_uri(f"/invite/{token}/")
+        once.saved(request, reverse("admin-accounts"))
         form = InviteAccountForm()
     locked = services.locked_usernames()
     users = [

@@ -7,5 +7,9 @@ from . import services
 
 @task()
 def remove_stale_uploads() -> int:
-    """Removes uploads left unfinished for more than a day. Needs no key."""
+    """The worker's clean-up (`--clean-every`): uploads left unfinished for more than a day,
+    and the one-time tokens of forms sent more than a day ago (web/once.py). Needs no key."""
+    from uphold.web import once
+
+    once.remove_old()
     return services.remove_stale_uploads()

@@ -13,6 +13,7 @@ from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
 from uphold.processes.queries import terms_of
 from uphold.record.queries import replies_from_x
+from uphold.web import once
 from uphold.web.access import process_view
 from uphold.web.pages import form_page
 from uphold.web.process_page import process_context
@@ -65,6 +66,7 @@ def letter_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @process_view("letter.edit")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def letter_edit_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     letter = Letter.objects.filter(process=membership.process).first()
     initial = {"text": letter.text, "revision": letter.revision} if letter else {"revision": 0}
@@ -88,7 +90,7 @@ def letter_edit_view(request: HttpRequest, membership: Membership) -> HttpRespon
             conflict = True
         else:
             messages.success(request, _("The letter is saved; the earlier version is kept."))
-            return redirect("demands", code=membership.process.code)
+            return once.redirect(request, "demands", code=membership.process.code)
     return _page(
         request, "demands/letter_edit.html", membership, form, letter=letter, conflict=conflict
     )
@@ -141,6 +143,7 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @process_view("demands.author")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def demand_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     form = DemandForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -150,7 +153,9 @@ def demand_add_view(request: HttpRequest, membership: Membership) -> HttpRespons
             form.add_error(None, error)
         else:
             messages.success(request, _("Demand %(n)s is added.") % {"n": demand.number})
-            return redirect("demand", code=membership.process.code, number=demand.number)
+            return once.redirect(
+                request, "demand", code=membership.process.code, number=demand.number
+            )
     return _page(request, "demands/demand_add.html", membership, form)
 
 
@@ -165,6 +170,7 @@ def demand_view(request: HttpRequest, membership: Membership, number: int) -> Ht
 
 @process_view("demands.propose")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def propose_view(request: HttpRequest, membership: Membership, number: int) -> HttpResponse:
     demand = _demand(membership, number)
     current = {
@@ -205,7 +211,7 @@ def propose_view(request: HttpRequest, membership: Membership, number: int) -> H
                     request,
                     _("Your proposal is sent. The survivor's side decides whether to take it."),
                 )
-            return redirect("demand", code=membership.process.code, number=number)
+            return once.redirect(request, "demand", code=membership.process.code, number=number)
     return _page(
         request,
         "demands/propose.html",
@@ -266,6 +272,7 @@ def proposal_view(request: HttpRequest, membership: Membership, proposal_id: int
 
 @process_view("demands.progress")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def progress_view(request: HttpRequest, membership: Membership, number: int) -> HttpResponse:
     demand = _demand(membership, number)
     statuses = services.settable_statuses(membership, demand.status)
@@ -286,12 +293,13 @@ def progress_view(request: HttpRequest, membership: Membership, number: int) -> 
             form.data["status_seen"] = demand.status
         else:
             messages.success(request, _("Recorded."))
-            return redirect("demand", code=membership.process.code, number=number)
+            return once.redirect(request, "demand", code=membership.process.code, number=number)
     return _page(request, "demands/progress.html", membership, form, demand=demand)
 
 
 @process_view("demands.answer")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def answer_view(request: HttpRequest, membership: Membership, number: int) -> HttpResponse:
     demand = _demand(membership, number)
     terms = terms_of(membership.process)
@@ -308,5 +316,5 @@ def answer_view(request: HttpRequest, membership: Membership, number: int) -> Ht
             form.add_error(None, error)
         else:
             messages.success(request, _("Recorded."))
-            return redirect("demand", code=membership.process.code, number=number)
+            return once.redirect(request, "demand", code=membership.process.code, number=number)
     return _page(request, "demands/answer.html", membership, form, demand=demand)

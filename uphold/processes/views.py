@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,7 +13,7 @@ from uphold.audit import services as audit
 from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
 from uphold.record.queries import overview as record_overview
-from uphold.web import paging
+from uphold.web import once, paging
 from uphold.web.access import account_view, process_view
 from uphold.web.pages import add_errors, form_page
 from uphold.web.process_page import process_context
@@ -164,6 +165,7 @@ def audit_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @process_view("members.invite", reauth=True)
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def invite_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     roles = sorted(INVITABLE.get(membership.role, frozenset()))
     form = InviteMemberForm(request.POST if request.method == "POST" else None, roles=roles)
@@ -173,6 +175,7 @@ def invite_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             request.user, membership.process, form.cleaned_data["role"]
         )
         link = request.build_absolute_uri(f"/invite/{token}/")
+        once.saved(request, reverse("members", kwargs={"code": membership.process.code}))
     return render(
         request,
         "processes/invite.html",

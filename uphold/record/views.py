@@ -22,7 +22,7 @@ from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
 from uphold.processes.queries import meeting_zone
-from uphold.web import paging
+from uphold.web import once, paging
 from uphold.web.access import process_view, public_view
 from uphold.web.pages import add_errors, form_page
 from uphold.web.process_page import process_context
@@ -135,6 +135,7 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @process_view("record.write")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def entry_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     form = _entry_form(
         request, membership, initial={"occurred_on": timezone.localdate(), "by": request.user.pk}
@@ -152,8 +153,8 @@ def entry_add_view(request: HttpRequest, membership: Membership) -> HttpResponse
         else:
             messages.success(request, _("Logged."))
             if request.POST.get("then") == "log":
-                return redirect("log", code=membership.process.code)
-            return redirect("entry", code=membership.process.code, entry_id=entry.pk)
+                return once.redirect(request, "log", code=membership.process.code)
+            return once.redirect(request, "entry", code=membership.process.code, entry_id=entry.pk)
     return _page(request, "record/entry_form.html", membership, form, tab="log")
 
 
@@ -182,6 +183,7 @@ def entry_view(request: HttpRequest, membership: Membership, entry_id: int) -> H
 
 @process_view("record.write")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def entry_edit_view(request: HttpRequest, membership: Membership, entry_id: int) -> HttpResponse:
     entry = _get_entry(membership, entry_id)
     initial = {
@@ -218,7 +220,7 @@ def entry_edit_view(request: HttpRequest, membership: Membership, entry_id: int)
             form.data["revision"] = entry.revision
         else:
             messages.success(request, _("The entry is changed; the earlier version is kept."))
-            return redirect("entry", code=membership.process.code, entry_id=entry.pk)
+            return once.redirect(request, "entry", code=membership.process.code, entry_id=entry.pk)
     return _page(request, "record/entry_form.html", membership, form, tab="log", entry=entry)
 
 
@@ -260,6 +262,7 @@ def meetings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @process_view("record.write")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     suggested = services.suggested_meeting_date(membership.process)
     form = MeetingForm(
@@ -287,7 +290,9 @@ def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpRespon
             add_errors(form, error)
         else:
             messages.success(request, _("The meeting is planned."))
-            return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
+            return once.redirect(
+                request, "meeting", code=membership.process.code, meeting_id=meeting.pk
+            )
     return _page(
         request,
         "record/meeting_form.html",
@@ -301,6 +306,7 @@ def meeting_add_view(request: HttpRequest, membership: Membership) -> HttpRespon
 
 @process_view("record.write")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def meeting_past_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     """Enter a meeting that already happened: groups come to Uphold with years behind them."""
     form = PastMeetingForm(
@@ -328,7 +334,9 @@ def meeting_past_view(request: HttpRequest, membership: Membership) -> HttpRespo
             add_errors(form, error)
         else:
             messages.success(request, _("The meeting is entered."))
-            return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
+            return once.redirect(
+                request, "meeting", code=membership.process.code, meeting_id=meeting.pk
+            )
     return _page(
         request, "record/meeting_past.html", membership, form, tab="meetings", **_zones(membership)
     )
@@ -424,6 +432,10 @@ def confirmation_view(
 ) -> HttpResponse:
     meeting = _get_meeting(membership, meeting_id)
     confirmation = get_object_or_404(Confirmation, meeting=meeting)
+    if request.method == "POST" and confirmation.state == SendState.SENT:
+        # Sent once only (its own claim in the service): a repeat of the form shows what went.
+        messages.info(request, _("This was sent already; here it is."))
+        return redirect("meeting", code=membership.process.code, meeting_id=meeting.pk)
     form = ConfirmationForm(
         request.POST if request.method == "POST" else None,
         initial={
@@ -479,6 +491,7 @@ def steps_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @process_view("record.write")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def step_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     form = StepForm(
         request.POST if request.method == "POST" else None, demands=_demands(membership)
@@ -490,7 +503,7 @@ def step_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             add_errors(form, error)
         else:
             messages.success(request, _("The step is added."))
-            return redirect("steps", code=membership.process.code)
+            return once.redirect(request, "steps", code=membership.process.code)
     return _page(request, "record/step_add.html", membership, form, tab="steps")
 
 
@@ -548,6 +561,7 @@ def step_change_view(request: HttpRequest, membership: Membership, step_id: int)
 
 @process_view("calendar.feed")
 @require_http_methods(["GET", "POST"])
+@once.guarded
 def feeds_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     new_link = None
     if request.method == "POST":
@@ -558,11 +572,12 @@ def feeds_view(request: HttpRequest, membership: Membership) -> HttpResponse:
                 feed_id = 0
             calendar.revoke_feed(request.user, membership.process, feed_id)
             messages.success(request, _("The calendar link no longer works."))
-            return redirect("feeds", code=membership.process.code)
+            return once.redirect(request, "feeds", code=membership.process.code)
         _feed, token = calendar.create_feed(
             request.user, membership.process, with_place=request.POST.get("with_place") == "on"
         )
         new_link = request.build_absolute_uri(reverse("feed", kwargs={"token": token}))
+        once.saved(request, reverse("feeds", kwargs={"code": membership.process.code}))
     return _page(
         request,
         "record/feeds.html",
