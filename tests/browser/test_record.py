@@ -198,3 +198,50 @@ def test_the_log_is_searched_and_the_audit_log_paged_with_the_keyboard(page_as, 
     assert pager.get_by_text("Page 2 of").is_visible()
     assert pager.get_by_role("link", name="Previous page").is_visible()
     screenshot(page, "audit-page-2")
+
+
+def test_save_pressed_again_after_a_lost_answer_saves_once(page_as, server, visits):
+    """The server saved the entry, but its answer never reached the browser (a dropped
+    connection): the form is still on screen and the member presses Save again."""
+    base = f"{server['url']}/p/kestrel"
+    page = page_as("contact")
+    page.goto(f"{base}/log/new/")
+    checked(page, visits)
+    summary = "Decided who writes next, saved once"
+    page.get_by_label("What", exact=True).select_option("decision")
+    page.get_by_label("Direction").select_option("none")
+    page.get_by_label("In short").fill(summary)
+    lost = []
+
+    def lose_the_answer(route) -> None:
+        if not lost:
+            lost.append(route.fetch(max_redirects=0).status)  # the server receives and saves it ...
+            route.abort("aborted")  # ... and the answer is lost on the way back
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/log/new/$"), lose_the_answer)
+    save = page.get_by_role("button", name="Save", exact=True)
+    save.click()
+    page.wait_for_timeout(500)
+    assert lost == [302]
+    assert page.get_by_label("In short").input_value() == summary
+    save.click()
+    page.wait_for_url(re.compile(r".*/log/\d+/$"))
+    checked(page, visits)
+    assert page.get_by_text("This was saved already; here it is.").is_visible()
+    page.unroute(re.compile(r".*/log/new/$"))
+    page.goto(f"{base}/log/?q={summary.replace(' ', '+')}")
+    checked(page, visits)
+    assert page.locator("ol.log > li").filter(has_text=summary).count() == 1
+    assert page.get_by_text("1 entry holds").is_visible()
+
+    # A form from before the tokens (here: with the token taken out) is refused plainly.
+    page.goto(f"{base}/log/new/")
+    checked(page, visits)
+    page.evaluate("document.querySelector('input[name=once]').remove()")
+    page.get_by_label("In short").fill("Never saved")
+    save.click()
+    page.wait_for_load_state("load")
+    checked(page, visits)
+    assert page.get_by_role("heading", name="This page is out of date").is_visible()
