@@ -332,3 +332,26 @@ def test_the_worker_forgets_forms_sent_more_than_a_day_ago(people):
     recent = Submission.objects.create(user=user, token=once.fresh(), location="/b/")
     remove_stale_uploads.call()
     assert list(Submission.objects.all()) == [recent]
+
+
+def test_a_confirmation_sent_twice_goes_once_and_the_second_answer_shows_it(
+    client_for, as_member, smtp_server
+):
+    """A confirmation is sent once by its own claim (one per meeting, record/services.py): it
+    carries no token, and its page sent again leads to the meeting with what went."""
+    from .test_record import _held_meeting_with_steps
+
+    with as_member("contact") as contact:
+        meeting = _held_meeting_with_steps(contact)
+    client = client_for("contact")
+    client.post(reverse("confirmation-prepare", args=["kestrel", meeting.pk]))
+    url = reverse("confirmation", args=["kestrel", meeting.pk])
+    form = {"to_address": "x@example.org", "subject": "Our meeting", "body": "Text"}
+    first = client.post(url, form)
+    before = database_state()
+    again = client.post(url, form)
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert database_state() == before
+    assert len(smtp_server.messages) == 1
+    assert "This was sent already; here it is." in client.get(again["Location"]).content.decode()

@@ -3,8 +3,13 @@ the confirmation sent by email, and contact health following along."""
 
 import os
 import re
+import secrets
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 from django.utils import timezone
@@ -245,3 +250,56 @@ def test_save_pressed_again_after_a_lost_answer_saves_once(page_as, server, visi
     page.wait_for_load_state("load")
     checked(page, visits)
     assert page.get_by_role("heading", name="This page is out of date").is_visible()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_two_copies_of_one_form_arriving_together_save_once(page_as, server, visits):
+    """A double click or a proxy's retry: two copies of one form reach the server at the same
+    moment, in separate server processes or threads on one database. One entry is made, and
+    both answers lead to it."""
+    base = f"{server['url']}/p/kestrel"
+    page = page_as("contact")
+    page.goto(f"{base}/log/new/")
+    checked(page, visits)
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+    csrf = page.locator("input[name=csrfmiddlewaretoken]").first.input_value()
+    opener = urllib.request.build_opener(_NoRedirect)
+    for attempt in range(4):
+        token = secrets.token_urlsafe(24)
+        word = f"together{attempt}{token[:6].replace('-', 'x').replace('_', 'y')}"
+        body = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": csrf,
+                "once": token,
+                "occurred_on": timezone.localdate().isoformat(),
+                "kind": "note",
+                "direction": "none",
+                "summary": word,
+            }
+        ).encode()
+        start, answers = threading.Barrier(2), []
+
+        def send(body=body, start=start, answers=answers) -> None:
+            request = urllib.request.Request(
+                f"{base}/log/new/", data=body, headers={"Cookie": cookies}
+            )
+            start.wait()
+            try:
+                opener.open(request, timeout=30)
+            except urllib.error.HTTPError as answer:
+                answers.append((answer.code, answer.headers["Location"]))
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(answers) == 2 and answers[0] == answers[1], answers
+        assert answers[0][0] == 302 and re.search(r"/log/\d+/$", answers[0][1])
+        page.goto(f"{base}/log/?q={word}")
+        checked(page, visits)
+        assert page.get_by_text("1 entry holds").is_visible(), word
