@@ -16,7 +16,7 @@ page keeps the posted token, so correcting the form and sending it again saves o
 import re
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 
 from django.contrib import messages
@@ -101,7 +101,7 @@ def guarded(view: View) -> View:
     return wrapped
 
 
-def remove_old(now=None) -> int:
+def remove_old(now: datetime | None = None) -> int:
     """Forgets forms sent more than a day ago (the worker's clean-up); returns how many."""
     cutoff = (now or timezone.now()) - KEPT_FOR
     return Submission.objects.filter(created_at__lt=cutoff).delete()[0]
