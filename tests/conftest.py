@@ -377,6 +377,17 @@ def _no_keyring_left_over():
 
 
 @pytest.fixture(autouse=True)
+def _default_language_for_every_test():
+    """A command acting as a German-speaking member activates German for the process the
+    tests run in; each test starts in the default language, whatever the one before left."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _chain_holds_after_every_test(request):
     """Whatever a test did through Uphold, every process's chain still vouches for every row
     and column: a write that forgets its audit event fails the test that makes it."""
