@@ -7,6 +7,7 @@ from django.utils import timezone
 from uphold.accounts.models import User
 from uphold.demands.models import Demand
 from uphold.processes.models import Membership, Process, Role
+from uphold.processes.queries import meeting_zone
 
 from . import reminders
 from .health import health_of
@@ -59,11 +60,13 @@ def entries(
 
 
 def overview(membership: Membership) -> dict:
-    """Contact health and the reminders, for the process page."""
+    """Contact health and the reminders, for the process page; the next meeting's time is
+    shown in the zone of the group that meets X, as on the meetings page."""
     process = membership.process
     today = timezone.localdate()
     return {
         "health": health_of(process, today),
+        "zone": meeting_zone(process),
         "reminders": reminders.recent(process),
         "next_meeting": Meeting.objects.filter(
             process=process, outcome="", planned_at__gte=timezone.now()
