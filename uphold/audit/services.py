@@ -374,6 +374,39 @@ def verify_links(process: Process) -> Break | None:
     return None
 
 
+def verify_recent(ring: keyring.Keyring, process: Process) -> Break | None:
+    """What a page can check in a bounded time: the sealed head (with the member's `record`
+    key, if they hold it) and every event written since it, each following the one before.
+    The walk of the events before the head, and every row's columns, are for `uphold verify`,
+    whose cost grows with the record."""
+    point = Checkpoint.objects.filter(process=process).first()
+    if point is not None and ring.holds(process.pk, "record"):
+        broken = verify_with_key(ring, process)
+        if broken is not None:
+            return broken
+    # From the sealed head on (its digest as sealed), or from the start of the chain.
+    start, prev = (point.seq, None) if point is not None else (1, GENESIS)
+    expected_seq = start
+    for event in (
+        AuditEvent.objects.filter(process=process, seq__gte=start).order_by("seq").iterator()
+    ):
+        reason = None
+        if event.seq != expected_seq:
+            reason = f"event {expected_seq} is missing"
+        elif prev is None and event.digest != point.digest:
+            reason = "was rewritten after it was sealed"
+        elif prev is not None and event.prev_digest != prev:
+            reason = "does not follow the event before it"
+        elif event_digest(event) != event.digest:
+            reason = "was altered after it was written"
+        if reason:
+            return Break(process.code, event.seq, event.pk, reason)
+        prev, expected_seq = event.digest, expected_seq + 1
+    if point is not None and expected_seq == start:
+        return Break(process.code, point.seq, 0, "was rewritten after it was sealed")
+    return None
+
+
 @dataclass
 class Opened:
     """What a member's keys checked of the sealed values: each must open under its own row."""
