@@ -101,6 +101,11 @@ class Entry(Chained, models.Model):
         return f"entry {self.pk} of {self.process}"
 
     @property
+    def edits(self) -> int:
+        """Each edit keeps the entry as it was (EntryVersion) and raises the revision by one."""
+        return self.revision - 1
+
+    @property
     def tag_labels(self) -> list[str]:
         return [Tag(t).label for t in self.tags if t in Tag.values]
 

@@ -47,12 +47,14 @@ def entries(
     ids: list[int] | None = None,
 ) -> list[Entry]:
     """One page of the log (`limit` entries from `offset`), or the entries `ids`, in the log's
-    order, with what the page shows of each: in two queries however long the log."""
+    order, with what the page shows of each: in two queries however long the log. The full
+    text and the people are not loaded (the entry's own page shows them); how often an entry
+    was edited is its revision, so nothing is grouped or counted across the log."""
     found = (
         log_of(process, tag)
         .select_related("by")
+        .defer("text", "people")
         .prefetch_related(Prefetch("demands", queryset=Demand.objects.only("pk", "number")))
-        .annotate(edits=Count("versions"))
     )
     if ids is not None:
         return list(found.filter(pk__in=ids))
