@@ -408,6 +408,7 @@ def _chain_holds_after_every_test(request):
 
     from uphold.audit.services import verify
     from uphold.processes.models import Process
+    from uphold.record.health import stored_differs
 
     # A browser test leaves Playwright's event loop running in this thread; the check itself
     # is plain synchronous code between tests.
@@ -415,9 +416,12 @@ def _chain_holds_after_every_test(request):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         broken = [(p.code, verify(p)) for p in Process.objects.all()]
+        # And contact health as the pages read it is the log folded afresh.
+        stale = [p.code for p in Process.objects.all() if stored_differs(p)]
     finally:
         if before is None:
             del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
     assert [b for b in broken if b[1]] == []
+    assert stale == []

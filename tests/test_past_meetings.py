@@ -151,7 +151,7 @@ def test_the_overview_gives_the_next_meeting_in_the_groups_zone_too(osprey, clie
     type(user).objects.filter(pk=user.pk).update(time_zone="Asia/Tokyo")
     log_in(client, user, account["password"])
     page = client.get(reverse("process", args=["osprey"])).content.decode()
-    assert "18:00</a> <span class=\"meta\">(Europe/London)</span>" in page
+    assert '18:00</a> <span class="meta">(Europe/London)</span>' in page
 
 
 def test_a_meeting_already_in_the_log_counts_once(osprey):

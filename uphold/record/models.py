@@ -115,6 +115,20 @@ class Entry(Chained, models.Model):
     audit_name_locked = audit_name
 
 
+class HealthState(models.Model):
+    """Contact health folded from the log (record.health.Tally), kept current as entries are
+    written so a page reads one row. Derived from chained columns only: `uphold verify` folds
+    the log afresh and names a difference."""
+
+    process = models.OneToOneField(
+        "processes.Process", on_delete=models.CASCADE, related_name="health_state"
+    )
+    tally = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"contact health of {self.process_id}"
+
+
 class EntryVersion(Chained, models.Model):
     """An entry as it was before an edit; never changed or deleted."""
 
