@@ -12,6 +12,7 @@ import getpass
 import math
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -115,21 +116,19 @@ class UpholdCommand(BaseCommand):
                 connections.close_all()
 
     def execute(self, *args, **options):
+        self.check_arguments(*args, **options)
         if self.needs_database:
             require_database()
         return super().execute(*args, **options)
 
+    def check_arguments(self, *args, **options) -> None:
+        """Refuses arguments that are wrong together or in this mode, before the database."""
+
 
 def require_database() -> None:
     """Refuses, without creating or changing anything, a database missing or not migrated."""
-    database = settings.DATABASES["default"]
     if connection.vendor == "sqlite":
-        name = str(database["NAME"])
-        if not name.startswith("file:") and name != ":memory:" and not Path(name).is_file():
-            raise CommandError(
-                f"There is no database at {name}: run `uphold migrate` first, or set "
-                "UPHOLD_DATA_DIR (or DATABASE_URL) to where it is."
-            )
+        _require_sqlite_file(str(settings.DATABASES["default"]["NAME"]))
     from django.db.migrations.executor import MigrationExecutor
 
     try:
@@ -146,6 +145,30 @@ def require_database() -> None:
             f"The database lacks {len(missing)} migration(s) of this version of Uphold: "
             "run `uphold migrate` first."
         )
+
+
+def _require_sqlite_file(name: str) -> None:
+    """Looks, read-only, before Django opens the file (which would make it a WAL database)."""
+    if name.startswith("file:") or name == ":memory:":
+        return
+    path = Path(name).resolve()
+    if not path.is_file():
+        raise CommandError(
+            f"There is no database at {name}: run `uphold migrate` first, or set "
+            "UPHOLD_DATA_DIR (or DATABASE_URL) to where it is."
+        )
+    never = CommandError("The database was never set up: run `uphold migrate` first.")
+    if path.stat().st_size == 0:
+        raise never
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'django_migrations'"
+            ).fetchone()
+    except sqlite3.Error:
+        return  # Django's own look below says what is wrong
+    if found is None:
+        raise never
 
 
 def read_password(prompt: str = "Password: ", *, twice: bool = False) -> str:

@@ -40,9 +40,11 @@ class Command(UpholdCommand):
             "--threads", type=whole_number(1, 512), default=8, help="per process (1 to 512)"
         )
 
-    def handle(self, *args, host: str, port: int, workers: int, threads: int, **options) -> None:
+    def check_arguments(self, *args, host: str, **options) -> None:
         if settings.DEMO and host != "127.0.0.1":
             raise CommandError("Demo mode serves on 127.0.0.1 only.")
+
+    def handle(self, *args, host: str, port: int, workers: int, threads: int, **options) -> None:
         from uphold.wsgi import application
 
         self.stdout.write(f"Uphold ({settings.UPHOLD_MODE}) on http://{host}:{port}/")
