@@ -43,17 +43,17 @@ class Command(UpholdCommand, DatabaseWorker):
             action.type = own.get(action.dest, action.type)
         parser.add_argument(
             "--remind-every",
-            type=commands.seconds(least=1, maximum=WEEK, off=True),
+            type=commands.seconds(least=0.1, maximum=WEEK, off=True),
             default=300.0,
-            help="Seconds between looking for due reminders (1 to 604800); 0 turns the timer off.",
+            help="Seconds between looking for due reminders (0.1 to 604800); 0 turns it off.",
         )
         parser.add_argument(
             "--clean-every",
-            type=commands.seconds(least=1, maximum=WEEK, off=True),
+            type=commands.seconds(least=0.1, maximum=WEEK, off=True),
             default=3600.0,
             help=(
                 "Seconds between removing uploads left unfinished for more than a day "
-                "(1 to 604800); 0 turns the timer off."
+                "(0.1 to 604800); 0 turns the timer off."
             ),
         )
 
