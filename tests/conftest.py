@@ -383,6 +383,17 @@ def _no_keyring_left_over():
 
 
 @pytest.fixture(autouse=True)
+def _default_language_for_every_test():
+    """A command acting as a German-speaking member activates German for the process the
+    tests run in; each test starts in the default language, whatever the one before left."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _chain_holds_after_every_test(request):
     """Whatever a test did through Uphold, every process's chain still vouches for every row
     and column: a write that forgets its audit event fails the test that makes it."""
@@ -403,6 +414,7 @@ def _chain_holds_after_every_test(request):
 
     from uphold.audit.services import verify
     from uphold.processes.models import Process
+    from uphold.record.health import stored_differs
 
     # A browser test leaves Playwright's event loop running in this thread; the check itself
     # is plain synchronous code between tests.
@@ -410,9 +422,12 @@ def _chain_holds_after_every_test(request):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         broken = [(p.code, verify(p)) for p in Process.objects.all()]
+        # And contact health as the pages read it is the log folded afresh.
+        stale = [p.code for p in Process.objects.all() if stored_differs(p)]
     finally:
         if before is None:
             del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
     assert [b for b in broken if b[1]] == []
+    assert stale == []

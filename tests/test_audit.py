@@ -228,3 +228,39 @@ def test_verify_with_a_survivors_keys_finds_a_sealed_value_that_does_not_open(
     ring = Keyring(survivor.pk, unlock(survivor, accounts["survivor"]["password"]))
     opened = verify_opens(ring, Process.objects.get(code="kestrel"), {"shared"})
     assert opened.damaged and opened.damaged.column == "wording"
+
+
+@pytest.mark.tampers  # alters an event behind Uphold's back
+def test_the_audit_page_checks_the_sealed_head_and_every_event_since(people, client_for):
+    """The page's check is bounded: the sealed head, and the events written since it by
+    members who hold no record key. An event altered there shows on the page."""
+    from uphold.accounts.services import accept_as_member, acting_as, create_user
+    from uphold.audit.models import AuditEvent, Checkpoint
+    from uphold.processes.services import invite_member
+
+    kestrel = Process.objects.get(code="kestrel")
+    _inv, token = invite_member(people["support"], "kestrel", "community")
+    newcomer = create_user("newcomer", "a long passphrase here").user
+    accept_as_member(acting_as(newcomer), token)  # holds no key: no new sealed head
+    head = Checkpoint.objects.get(process=kestrel)
+    after = AuditEvent.objects.filter(process=kestrel, seq__gt=head.seq).order_by("seq").last()
+    assert after is not None
+    client = client_for("contact")
+    assert "are intact" in client.get(reverse("audit", args=["kestrel"])).content.decode()
+    AuditEvent.objects.filter(pk=after.pk).update(kind="delete")
+    page = client.get(reverse("audit", args=["kestrel"])).content.decode()
+    assert f"The chain is broken at event {after.seq}" in page
+
+
+@pytest.mark.tampers  # alters an event behind Uphold's back
+def test_an_old_event_altered_is_for_uphold_verify_not_the_page(people, client_for):
+    """Honest limit of the page: events before the sealed head are walked by `uphold verify`,
+    whose cost grows with the record; the page's does not."""
+    from uphold.audit.models import AuditEvent
+
+    kestrel = Process.objects.get(code="kestrel")
+    AuditEvent.objects.filter(process=kestrel, seq=2).update(kind="delete")
+    page = client_for("contact").get(reverse("audit", args=["kestrel"])).content.decode()
+    assert "are intact" in page
+    broken = verify(kestrel)
+    assert broken is not None and broken.seq == 2

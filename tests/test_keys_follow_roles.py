@@ -138,6 +138,7 @@ def test_rotation_seals_nothing_to_junk_key_rows_of_the_respondent(
     assert verify_output()[0] is False
 
 
+@pytest.mark.tampers  # changes a role in the database, as the attacker would
 def test_rotation_seals_nothing_to_a_respondent_whose_role_was_changed_in_the_database(
     people, accounts, monkeypatch
 ):
@@ -147,8 +148,16 @@ def test_rotation_seals_nothing_to_a_respondent_whose_role_was_changed_in_the_da
     # The role check alone is fooled, the attestation is not: only a key holder makes one.
     failed, err = verify_output("support", accounts["support"]["password"], monkeypatch)
     assert failed and "record key: respondent holds a key that no member gave them" in err
-    with using(ring_of(people["support"], accounts["support"]["password"])):
+    # And the chain names the changed role, so no rotation runs over it (it would re-record
+    # every row and hide the change).
+    assert "in column role" in err
+    keys_before = list(ScopeKey.objects.values_list("pk", "generation", "active"))
+    with (
+        using(ring_of(people["support"], accounts["support"]["password"])),
+        pytest.raises(ValidationError, match="history does not hold"),
+    ):
         rotate_keys(people["support"], "kestrel")
+    assert list(ScopeKey.objects.values_list("pk", "generation", "active")) == keys_before
     assert respondent_opens(people, accounts) <= X_MAY_READ
 
 
@@ -385,6 +394,7 @@ def test_every_password_opens_exactly_its_roles_scopes_after_any_sequence(
     admin = people["admin"]
     attacker_keys = []
     n = 0
+    forged = False
 
     def support_ring():
         return ring_of(support, passwords["support"])
@@ -425,9 +435,16 @@ def test_every_password_opens_exactly_its_roles_scopes_after_any_sequence(
                 complete_reset(token, password=passwords[name], totp_key=key, code=totp_code(key))
                 granted[name] = False
             elif action == "rotate":
-                rotate_keys(support, "kestrel")
+                try:
+                    rotate_keys(support, "kestrel")
+                except ValidationError as refused:
+                    # A forged feed row is outside the chain: no rotation runs over it.
+                    assert forged and "history does not hold" in str(refused)
             elif action == "kill":
-                _kill_rotation_midway(support, support_ring(), rng, monkeypatch)
+                try:
+                    _kill_rotation_midway(support, support_ring(), rng, monkeypatch)
+                except rotation.HistoryBroken:
+                    assert forged
             elif action == "feed":
                 readers = [
                     m
@@ -457,6 +474,7 @@ def test_every_password_opens_exactly_its_roles_scopes_after_any_sequence(
                 )
                 insert_junk_rows(victim.user, kestrel, names=[rng.choice(list(scopes.READERS))])
                 n += 1
+                forged = True
         for membership in kestrel.memberships.select_related("user"):
             name = membership.user.username
             private = crypto.unlock(membership.user, passwords[name])
@@ -465,16 +483,25 @@ def test_every_password_opens_exactly_its_roles_scopes_after_any_sequence(
         # The keys the attacker made for forged feeds open no place and no key.
         for private in attacker_keys:
             assert scopes_opened(private, None, kestrel.pk, [private]) == set()
-    # Whatever the sequence, an interrupted rotation resumes and nobody loses their scopes.
+    # Whatever the sequence, an interrupted rotation resumes and nobody loses their scopes;
+    # a new one does not start over a forged row.
+    refused = None
     with using(support_ring()):
-        rotate_keys(support, "kestrel")
+        try:
+            rotate_keys(support, "kestrel")
+        except ValidationError as error:
+            refused = error
+            assert forged and "history does not hold" in str(refused)
     for membership in kestrel.memberships.select_related("user"):
         name = membership.user.username
         private = crypto.unlock(membership.user, passwords[name])
         assert scopes_opened(private, membership.user_id, kestrel.pk) == _expected(
             membership, granted[name]
         )
-    assert keys_outside_roles(kestrel) == []
+    # A completed rotation prunes the junk key rows; while one is refused, the members page
+    # may keep warning about them.
+    if refused is None:
+        assert keys_outside_roles(kestrel) == []
 
 
 def test_a_junk_key_row_does_not_make_a_new_member_look_complete(people, accounts, client_for):
@@ -615,8 +642,12 @@ def test_a_replaced_key_of_the_rotator_hands_x_nothing(people, accounts):
         seal_forged(record_key, user, forged)
     Membership.objects.filter(process=kestrel, user=x).update(role="support")
     # The replaced key is not the one support pinned: it is not used, so record is not
-    # replaced with it and nothing is carried over on its say-so.
-    with using(ring_of(support, accounts["support"]["password"])):
+    # replaced with it and nothing is carried over on its say-so. (The role changed in the
+    # database stops the rotation before it, too.)
+    with (
+        using(ring_of(support, accounts["support"]["password"])),
+        pytest.raises(ValidationError),
+    ):
         rotate_keys(support, "kestrel")
     assert ScopeKey.objects.get(process=kestrel, scope="record", active=True) == record_key
     Membership.objects.filter(process=kestrel, user=x).update(role="respondent")
@@ -781,3 +812,90 @@ def test_a_long_forged_chain_does_not_break_the_keyring(people, accounts):
         )
     ring = ring_of(people["support"], accounts["support"]["password"])
     assert ring.scope_key(kestrel.pk, "record")[0] == 1
+
+
+# A role changed in the database, with an event forged onto the end of the chain to match.
+
+
+def _x_made_a_contact_member(people, accounts) -> Membership:
+    """The writer's whole attack on roles: X's role becomes `contact` in the database, he holds
+    an attested copy of the record key (as a grant made while his row said so would have left),
+    and an event appended to the chain records the new role, its links recomputed as anyone
+    can."""
+    from uphold.audit import services as audit
+    from uphold.audit.models import Kind
+
+    kestrel = Process.objects.get(code="kestrel")
+    x = Membership.objects.get(user=people["respondent"], process=kestrel)
+    Membership.objects.filter(pk=x.pk).update(role="contact")
+    x.refresh_from_db()
+    support = ring_of(people["support"], accounts["support"]["password"])
+    generation, key = support.scope_key(kestrel.pk, scopes.RECORD)
+    row = ScopeKey.objects.get(process=kestrel, scope=scopes.RECORD, generation=generation)
+    crypto.seal_scope_key(row, key, x)
+    audit.record(people["respondent"], kestrel, Kind.CHANGE, x)  # no key held: no checkpoint
+    return x
+
+
+@pytest.mark.tampers  # forges rows in the database, as the attacker would
+def test_a_role_changed_with_a_forged_event_is_named_and_stops_the_rotation(
+    people, accounts, monkeypatch
+):
+    _x_made_a_contact_member(people, accounts)
+    # The row matches the chain's last event about it; the chain still names it, because no
+    # part of Uphold changes a role.
+    failed, err = verify_output()
+    assert failed
+    assert "records another role for processes.membership" in err
+    with (
+        using(ring_of(people["support"], accounts["support"]["password"])),
+        pytest.raises(ValidationError, match="history does not hold"),
+    ):
+        rotate_keys(people["support"], "kestrel")
+    kestrel = Process.objects.get(code="kestrel")
+    assert ScopeKey.objects.filter(process=kestrel, generation__gt=1).count() == 0
+
+
+def test_the_rotations_own_re_recording_leaves_a_changed_clear_column_for_verify(
+    people, accounts, as_member
+):
+    """Between a rotation's start and its end a writer changes a step's status: finishing
+    re-records only the re-sealed ciphertexts, so verify still names the status."""
+    from uphold.audit.services import verify
+    from uphold.record.models import Step
+
+    kestrel = Process.objects.get(code="kestrel")
+    support = people["support"]
+    ring = ring_of(support, accounts["support"]["password"])
+    held = [s for s in scopes.READERS if ring.holds(kestrel.pk, s)]
+    with using(ring):
+        run = rotation.start(ring, kestrel, held, support)
+        rotation.move(ring, run)
+        step = Step.objects.filter(process=kestrel).first()
+        Step.objects.filter(pk=step.pk).update(status="done" if step.status != "done" else "open")
+        rotation.finish(ring, run)
+    broken = verify(kestrel)
+    assert broken is not None
+    assert (broken.object_type, broken.object_id, broken.column) == (
+        "record.step",
+        str(step.pk),
+        "status",
+    )
+    Step.objects.filter(pk=step.pk).update(status=step.status)  # put back, as found
+    assert verify(kestrel) is None
+
+
+@pytest.mark.tampers  # rewrites an audit event, as the attacker would
+def test_rotation_is_refused_while_the_chain_is_broken(people, accounts):
+    from uphold.audit.models import AuditEvent
+
+    kestrel = Process.objects.get(code="kestrel")
+    event = AuditEvent.objects.filter(process=kestrel).order_by("seq")[3]
+    AuditEvent.objects.filter(pk=event.pk).update(kind="delete")
+    keys_before = list(ScopeKey.objects.values_list("pk", "generation", "active"))
+    with (
+        using(ring_of(people["support"], accounts["support"]["password"])),
+        pytest.raises(ValidationError, match="history does not hold"),
+    ):
+        rotate_keys(people["support"], "kestrel")
+    assert list(ScopeKey.objects.values_list("pk", "generation", "active")) == keys_before

@@ -136,6 +136,25 @@ def test_the_meetings_page_lists_every_meeting_past_and_planned(osprey, client):
     assert "18:30" in page
 
 
+def test_the_overview_gives_the_next_meeting_in_the_groups_zone_too(osprey, client):
+    from datetime import datetime, time
+
+    user, account = osprey
+    day = timezone.localdate() + timedelta(days=30)
+    glasgow = ZoneInfo("Europe/London")
+    services.plan_meeting(
+        user,
+        "osprey",
+        planned_at=datetime.combine(day, time(18, 0), tzinfo=glasgow),
+        place="",
+        attendees=[],
+    )
+    type(user).objects.filter(pk=user.pk).update(time_zone="Asia/Tokyo")
+    log_in(client, user, account["password"])
+    page = client.get(reverse("process", args=["osprey"])).content.decode()
+    assert '18:00</a> <span class="meta">(Europe/London)</span>' in page
+
+
 def test_a_meeting_already_in_the_log_counts_once(osprey):
     user, _account = osprey
     day = date(2017, 1, 21)

@@ -3,13 +3,13 @@
 docs/deploy.md lists every UPHOLD_* variable read here; a test fails when one is missing there.
 """
 
-import contextlib
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -23,8 +23,19 @@ def env_bool(name: str, default: bool) -> bool:
     return env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
-    return int(env(name, str(default)))
+def env_int(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
+    """A whole number within its bounds; anything else stops the start with one sentence."""
+    text = env(name, str(default)).strip()
+    try:
+        number = int(text)
+    except ValueError:
+        number = None
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        upto = f" to {maximum}" if maximum is not None else " or more"
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number from {minimum}{upto}, not {text!r}."
+        )
+    return number
 
 
 # production (the default: safe), demo (local look-around on 127.0.0.1) or test.
@@ -35,8 +46,14 @@ PRODUCTION = UPHOLD_MODE == "production"
 DEMO = UPHOLD_MODE == "demo"
 
 DATA_DIR = Path(env("UPHOLD_DATA_DIR", str(Path.cwd() / "data"))).resolve()
-DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-DATA_DIR.chmod(0o700)
+try:
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    DATA_DIR.chmod(0o700)
+except OSError as error:
+    raise ImproperlyConfigured(
+        f"The data folder {DATA_DIR} (UPHOLD_DATA_DIR) cannot be made or used: "
+        f"{error.strerror or error}."
+    ) from None
 
 
 def _secret_key() -> str:
@@ -53,7 +70,12 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+try:
+    SECRET_KEY = _secret_key()
+except OSError as error:
+    raise ImproperlyConfigured(
+        f"The secret key in {DATA_DIR} cannot be made or read: {error.strerror or error}."
+    ) from None
 DEBUG = env_bool("UPHOLD_DEBUG", False) and not PRODUCTION
 
 if DEMO:
@@ -134,14 +156,11 @@ DATABASES = {
 
 
 def _private_sqlite(name: str) -> None:
-    """Makes the database file, empty, with mode 0600 before SQLite opens it (an empty file is
-    an empty database): SQLite gives its -wal and -shm files the database file's mode, so they
-    are the owner's alone too, whatever the umask. One that others could read is made private."""
+    """A database file (or its -wal or -shm) that others could read is made private. A new one
+    is made private from the start by Uphold's SQLite backend (uphold/lib/sqlite/base.py)."""
     if not name or name == ":memory:" or name.startswith("file:"):
         return
     path = Path(name)
-    with contextlib.suppress(FileExistsError, FileNotFoundError):  # made, or no such folder
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         try:
             if file.stat().st_mode & 0o077:
@@ -154,6 +173,7 @@ def _private_sqlite(name: str) -> None:
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _private_sqlite(str(DATABASES["default"]["NAME"]))
+    DATABASES["default"]["ENGINE"] = "uphold.lib.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"
@@ -250,7 +270,7 @@ CONTENT_SECURITY_POLICY = {
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("UPHOLD_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("UPHOLD_HSTS_SECONDS", 63072000)
+    SECURE_HSTS_SECONDS = env_int("UPHOLD_HSTS_SECONDS", 63072000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
@@ -288,7 +308,7 @@ DEMO_MAIL_DIR = DATA_DIR / "demo-mail"
 if DEMO and "UPHOLD_SMTP_HOST" not in os.environ:
     EMAIL_BACKEND = "uphold.lib.mailcatcher.EmailBackend"
     EMAIL_FILE_PATH = str(DEMO_MAIL_DIR)
-EMAIL_PORT = env_int("UPHOLD_SMTP_PORT", 25)
+EMAIL_PORT = env_int("UPHOLD_SMTP_PORT", 25, maximum=65535)
 DEFAULT_FROM_EMAIL = env("UPHOLD_FROM_EMAIL", "uphold@localhost")
 # A worker killed while sending a reminder holds it this long; then another worker sends it.
 UPHOLD_REMINDER_LEASE_SECONDS = env_int("UPHOLD_REMINDER_LEASE_SECONDS", 300)

@@ -4,10 +4,11 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
 from django.core.validators import RegexValidator
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
+
+from . import services
 
 # Each language named in itself, so that whoever cannot read the current one finds their own.
 LANGUAGE_CHOICES = [
@@ -24,12 +25,6 @@ class DateInput(forms.DateInput):
 
 def time_zone_choices(empty_label: str) -> list[tuple[str, str]]:
     return [("", empty_label)] + [(z, z.replace("_", " ")) for z in TIME_ZONES]
-
-
-username_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$",
-    _("Use 2 to 40 letters, digits, dots, hyphens or underscores."),
-)
 
 
 class CodeField(forms.CharField):
@@ -49,7 +44,7 @@ class CodeField(forms.CharField):
 def username_field(**kwargs) -> forms.CharField:
     return forms.CharField(
         label=_("Username"),
-        max_length=40,
+        max_length=services.USERNAME_MAX,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
         **kwargs,
     )
@@ -108,7 +103,7 @@ class NewPasswordForm(forms.Form):
             self.add_error("password2", _("The two passwords differ."))
         elif one:
             try:
-                password_validation.validate_password(one, self.password_owner(data))
+                services.check_password(one, self.password_owner(data))
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
@@ -116,7 +111,7 @@ class NewPasswordForm(forms.Form):
 
 class NewAccountForm(NewPasswordForm):
     username = username_field(
-        validators=[username_validator],
+        validators=[services.check_username],
         help_text=_("A name others in the process will see. It need not be your real name."),
     )
     language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)

@@ -13,13 +13,15 @@ from zoneinfo import available_timezones
 from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth import authenticate, password_validation, update_session_auth_hash
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -40,6 +42,46 @@ security_log = logging.getLogger("uphold.security")
 
 class InvitationError(Exception):
     """The link cannot be used; the message says why, in the user's language."""
+
+
+# The rules for a new account, the same for the web's forms and `uphold createuser`.
+USERNAME_MAX = 40
+check_username = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}\Z",
+    gettext_lazy("Use 2 to 40 letters, digits, dots, hyphens or underscores."),
+)
+
+
+def check_password(password: str, owner: User | None) -> None:
+    """Raises ValidationError with every rule the password breaks (length, too common, ...)."""
+    password_validation.validate_password(password, owner)
+
+
+def username_taken(username: str) -> bool:
+    return User.objects.filter(username__iexact=username).exists()
+
+
+def check_new_username(username: str) -> None:
+    """The name follows the rule and is free; raises ValidationError saying why not."""
+    check_username(username)
+    if username_taken(username):
+        raise ValidationError(_("That username is taken. Choose another."))
+
+
+def check_new_account(username: str, password: str) -> None:
+    """Every rule for a new account's name and password; raises one ValidationError naming
+    each broken rule by its field (`username`, `password`)."""
+    errors: dict[str, list] = {}
+    try:
+        check_new_username(username)
+    except ValidationError as error:
+        errors["username"] = error.messages
+    try:
+        check_password(password, User(username=username))
+    except ValidationError as error:
+        errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
 
 
 def new_totp_key() -> str:
@@ -153,7 +195,7 @@ def accept_with_new_account(
 
     with transaction.atomic():
         invitation = find_invitation(token, lock=True)
-        if User.objects.filter(username__iexact=username).exists():
+        if username_taken(username):  # checked again here, against a name taken meanwhile
             raise InvitationError(_("That username is taken. Choose another."))
         account = create_user(
             username,

@@ -39,6 +39,9 @@ class Chained:
     """
 
     audit_skip: ClassVar[frozenset[str]] = frozenset()
+    # Columns no part of Uphold changes once the row is written: every event about the row must
+    # hold the same value for them, so an event appended to the chain cannot change them either.
+    audit_fixed: ClassVar[frozenset[str]] = frozenset()
     # Rows the name on the audit page reads, loaded with it (select_related).
     audit_related: ClassVar[tuple[str, ...]] = ()
 

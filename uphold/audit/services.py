@@ -97,7 +97,15 @@ def event_digest(event: AuditEvent) -> str:
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
 
-def record(actor, process: Process, kind: str, obj: models.Model | None = None) -> AuditEvent:
+def record(
+    actor,
+    process: Process,
+    kind: str,
+    obj: models.Model | None = None,
+    *,
+    columns: dict[str, str] | None = None,
+) -> AuditEvent:
+    """Appends one event about `obj` (its columns as stored now, or `columns` as given)."""
     with transaction.atomic():
         # Locking the process row serialises appends to its chain (SQLite serialises anyway).
         Process.objects.select_for_update(no_key=True).filter(pk=process.pk).first()
@@ -112,7 +120,7 @@ def record(actor, process: Process, kind: str, obj: models.Model | None = None) 
             prev_digest=last.digest if last else GENESIS,
         )
         if obj is not None and kind != Kind.DELETE:
-            event.columns = row_columns(obj)
+            event.columns = row_columns(obj) if columns is None else columns
             event.content_digest = digest_of_columns(event.columns)
         event.digest = event_digest(event)
         event.save()
@@ -179,10 +187,37 @@ class Break:
 
 def latest_events(process: Process) -> dict[tuple[str, str], AuditEvent]:
     """The last event about each row the chain names."""
+    return _first_and_latest(process)[1]
+
+
+def _first_and_latest(
+    process: Process, object_type: str | None = None
+) -> tuple[dict[tuple[str, str], AuditEvent], dict[tuple[str, str], AuditEvent]]:
+    """The first event that recorded each row's columns, and the last event about it."""
+    first: dict[tuple[str, str], AuditEvent] = {}
     latest: dict[tuple[str, str], AuditEvent] = {}
-    for event in AuditEvent.objects.filter(process=process).exclude(object_type="").order_by("seq"):
-        latest[(event.object_type, event.object_id)] = event
-    return latest
+    events = AuditEvent.objects.filter(process=process).exclude(object_type="")
+    if object_type is not None:
+        events = events.filter(object_type=object_type)
+    for event in events.order_by("seq").iterator():
+        key = (event.object_type, event.object_id)
+        latest[key] = event
+        if event.columns and key not in first:
+            first[key] = event
+    return first, latest
+
+
+def fixed_columns_moved(obj: models.Model, first: AuditEvent, latest: AuditEvent) -> list[str]:
+    """The columns the model holds fixed (Chained.audit_fixed) that a later event records with
+    another value than the first."""
+    fixed = getattr(type(obj), "audit_fixed", frozenset())
+    return sorted(
+        name
+        for name in fixed
+        if name in first.columns
+        and name in latest.columns
+        and first.columns[name] != latest.columns[name]
+    )
 
 
 def _live(object_type: str, object_id: str):
@@ -200,13 +235,24 @@ def chained_models() -> list[type[models.Model]]:
 
 def rebaseline(actor, process: Process, kind: str) -> None:
     """After re-sealing rows (key rotation) their ciphertexts changed: one event each, so the
-    chain again names exactly what is stored."""
+    chain again names exactly what is stored. Only the ciphertexts are taken as they are now:
+    every other column keeps what the chain said before, so a clear column changed outside
+    Uphold meanwhile is still named by `uphold verify`, and putting it back mends it."""
     for (object_type, object_id), event in latest_events(process).items():
         if event.kind == Kind.DELETE:
             continue
         obj = _live(object_type, object_id)
-        if obj is not None and changed_columns(obj, event):
-            record(actor, process, kind, obj)
+        if obj is None:
+            continue
+        sealed = {f.attname for f in encrypted_fields(type(obj))}
+        if not sealed & set(changed_columns(obj, event)):
+            continue
+        now = row_columns(obj)
+        kept = {
+            name: digest if name in sealed else event.columns.get(name, digest)
+            for name, digest in now.items()
+        }
+        record(actor, process, kind, obj, columns=kept)
 
 
 def changed_columns(obj: models.Model, event: AuditEvent) -> list[str]:
@@ -246,7 +292,7 @@ def verify_rows(process: Process) -> Break | None:
     """Each row the chain names holds, column by column, what was last recorded, or is gone if
     the chain says it was deleted; and every row of the record is named by the chain. A row
     changed, deleted, rolled back or added behind Uphold's back shows here, with its column."""
-    latest = latest_events(process)
+    first, latest = _first_and_latest(process)
     for (object_type, object_id), event in latest.items():
         obj = _live(object_type, object_id)
         where = {"object_type": object_type, "object_id": object_id}
@@ -277,6 +323,18 @@ def verify_rows(process: Process) -> Break | None:
                 event.pk,
                 f"does not match what {object_type} {object_id} now holds in column {column}",
                 column=column,
+                **where,
+            )
+        start = first.get((object_type, object_id))
+        moved = fixed_columns_moved(obj, start, event) if start else []
+        if moved:
+            return Break(
+                process.code,
+                event.seq,
+                event.pk,
+                f"records another {moved[0]} for {object_type} {object_id} than it was written "
+                "with, which nothing in Uphold changes",
+                column=moved[0],
                 **where,
             )
     for model in chained_models():
@@ -313,6 +371,39 @@ def verify_links(process: Process) -> Break | None:
         if reason:
             return Break(process.code, event.seq, event.pk, reason)
         prev, expected_seq = event.digest, expected_seq + 1
+    return None
+
+
+def verify_recent(ring: keyring.Keyring, process: Process) -> Break | None:
+    """What a page can check in a bounded time: the sealed head (with the member's `record`
+    key, if they hold it) and every event written since it, each following the one before.
+    The walk of the events before the head, and every row's columns, are for `uphold verify`,
+    whose cost grows with the record."""
+    point = Checkpoint.objects.filter(process=process).first()
+    if point is not None and ring.holds(process.pk, "record"):
+        broken = verify_with_key(ring, process)
+        if broken is not None:
+            return broken
+    # From the sealed head on (its digest as sealed), or from the start of the chain.
+    start, prev = (point.seq, None) if point is not None else (1, GENESIS)
+    expected_seq = start
+    for event in (
+        AuditEvent.objects.filter(process=process, seq__gte=start).order_by("seq").iterator()
+    ):
+        reason = None
+        if event.seq != expected_seq:
+            reason = f"event {expected_seq} is missing"
+        elif prev is None and event.digest != point.digest:
+            reason = "was rewritten after it was sealed"
+        elif prev is not None and event.prev_digest != prev:
+            reason = "does not follow the event before it"
+        elif event_digest(event) != event.digest:
+            reason = "was altered after it was written"
+        if reason:
+            return Break(process.code, event.seq, event.pk, reason)
+        prev, expected_seq = event.digest, expected_seq + 1
+    if point is not None and expected_seq == start:
+        return Break(process.code, point.seq, 0, "was rewritten after it was sealed")
     return None
 
 

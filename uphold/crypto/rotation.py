@@ -2,7 +2,8 @@
 
 1. start: a new generation of each scope key, sealed to every remaining member who holds the
    old one, in one transaction. From then on both generations open for those members. "Holds"
-   means: their role reads the scope (processes.scopes.may_hold) and their copy of the old key
+   means: their role reads the scope (processes.scopes.may_hold; the rotation starts only while
+   the audit chain vouches for every row, roles included) and their copy of the old key
    carries an attestation that only a holder of the key could make for their public key; a
    row or a public key written into the database by anyone else receives nothing.
 2. move: every row of the scope is re-sealed under the new generation, in small transactions.
@@ -43,6 +44,23 @@ class KeyDoesNotOpen(Exception):
     """The rotator's key does not open what is stored: it is not the process's key."""
 
 
+class HistoryBroken(Exception):
+    """The process's audit chain does not hold, so no row of it vouches for a member's role."""
+
+
+def check_history(ring: Keyring, process: Process) -> None:
+    """A rotation re-records every row it re-seals, so it must not start over damage it would
+    then hide: the chain's links and rows (roles included) and, where the rotator can open it,
+    its sealed head must hold."""
+    from uphold.audit import services as audit
+
+    broken = audit.verify(process)
+    if broken is None and ring.holds(process.pk, "record"):
+        broken = audit.verify_with_key(ring, process)
+    if broken is not None:
+        raise HistoryBroken(broken.reason)
+
+
 @transaction.atomic
 def start(ring: Keyring, process: Process, scopes: list[str], actor) -> Rotation:
     """Reuses an unfinished rotation of this process if there is one.
@@ -53,6 +71,7 @@ def start(ring: Keyring, process: Process, scopes: list[str], actor) -> Rotation
     running = Rotation.objects.filter(process=process, finished_at__isnull=True).first()
     if running:
         return running
+    check_history(ring, process)
     pin_own_keys(ring.user_id, ring.private_key)
     for scope in scopes:
         old_generation, old_key = ring.scope_key(process.pk, scope)  # the rotator must hold it
@@ -90,7 +109,8 @@ def _carry_over(
     key: bytes,
     ring: Keyring,
 ) -> None:
-    """Seals the new generation to each true holder of the old one who lacks it."""
+    """Seals the new generation to each true holder of the old one who lacks it: their role
+    (as the chain vouches, see check_history) reads the scope, and their copy is attested."""
     allowed = scope_rules.holders(process.pk, scope)
     has_new = set(new.sealed.values_list("user_id", flat=True))
     rows = SealedScopeKey.objects.filter(

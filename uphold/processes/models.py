@@ -86,6 +86,11 @@ class Process(Chained, models.Model):
 
 
 class Membership(Chained, models.Model):
+    # Who may hold which key follows the role, and no service changes a role: a member in
+    # another role leaves and is invited again. So a role changed in the database, even with an
+    # event forged onto the end of the chain, shows in `uphold verify` and receives no key.
+    audit_fixed = frozenset({"process_id", "user_id", "role"})
+
     process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

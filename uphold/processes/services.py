@@ -151,6 +151,14 @@ def rotate_keys(actor: User, process: Process | str, progress=lambda line: None)
                 "tell your group and the person who runs the server."
             )
         ) from error
+    except rotation.HistoryBroken as error:
+        raise ValidationError(
+            _(
+                "The process's history does not hold, so the keys were not replaced and nothing "
+                "was changed. Someone may have altered the database: tell your group and the "
+                "person who runs the server, who can see where with uphold verify."
+            )
+        ) from error
 
 
 def grant_access(

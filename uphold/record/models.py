@@ -101,6 +101,11 @@ class Entry(Chained, models.Model):
         return f"entry {self.pk} of {self.process}"
 
     @property
+    def edits(self) -> int:
+        """Each edit keeps the entry as it was (EntryVersion) and raises the revision by one."""
+        return self.revision - 1
+
+    @property
     def tag_labels(self) -> list[str]:
         return [Tag(t).label for t in self.tags if t in Tag.values]
 
@@ -108,6 +113,20 @@ class Entry(Chained, models.Model):
         return _("log entry of %(day)s") % {"day": _day(self.occurred_on)}
 
     audit_name_locked = audit_name
+
+
+class HealthState(models.Model):
+    """Contact health folded from the log (record.health.Tally), kept current as entries are
+    written so a page reads one row. Derived from chained columns only: `uphold verify` folds
+    the log afresh and names a difference."""
+
+    process = models.OneToOneField(
+        "processes.Process", on_delete=models.CASCADE, related_name="health_state"
+    )
+    tally = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"contact health of {self.process_id}"
 
 
 class EntryVersion(Chained, models.Model):

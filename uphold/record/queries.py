@@ -7,6 +7,7 @@ from django.utils import timezone
 from uphold.accounts.models import User
 from uphold.demands.models import Demand
 from uphold.processes.models import Membership, Process, Role
+from uphold.processes.queries import meeting_zone
 
 from . import reminders
 from .health import health_of
@@ -46,12 +47,14 @@ def entries(
     ids: list[int] | None = None,
 ) -> list[Entry]:
     """One page of the log (`limit` entries from `offset`), or the entries `ids`, in the log's
-    order, with what the page shows of each: in two queries however long the log."""
+    order, with what the page shows of each: in two queries however long the log. The full
+    text and the people are not loaded (the entry's own page shows them); how often an entry
+    was edited is its revision, so nothing is grouped or counted across the log."""
     found = (
         log_of(process, tag)
         .select_related("by")
+        .defer("text", "people")
         .prefetch_related(Prefetch("demands", queryset=Demand.objects.only("pk", "number")))
-        .annotate(edits=Count("versions"))
     )
     if ids is not None:
         return list(found.filter(pk__in=ids))
@@ -59,11 +62,13 @@ def entries(
 
 
 def overview(membership: Membership) -> dict:
-    """Contact health and the reminders, for the process page."""
+    """Contact health and the reminders, for the process page; the next meeting's time is
+    shown in the zone of the group that meets X, as on the meetings page."""
     process = membership.process
     today = timezone.localdate()
     return {
         "health": health_of(process, today),
+        "zone": meeting_zone(process),
         "reminders": reminders.recent(process),
         "next_meeting": Meeting.objects.filter(
             process=process, outcome="", planned_at__gte=timezone.now()

@@ -30,7 +30,7 @@ from uphold.processes.models import EARLIEST, Membership, Process, Role
 from uphold.processes.permissions import authorize
 from uphold.processes.queries import meeting_zone, terms_of
 
-from . import calendar
+from . import calendar, health
 from .models import (
     Channel,
     Confirmation,
@@ -174,6 +174,7 @@ def add_entry(
         entry = Entry(process=membership.process, created_by=actor)
         _write_entry(entry, data)
         audit.record(actor, membership.process, Kind.CREATE, entry)
+        health.entry_added(entry)
     return entry
 
 
@@ -223,6 +224,7 @@ def edit_entry(
         entry.revision = base_revision + 1
         _write_entry(entry, data)
         audit.record(actor, entry.process, Kind.CHANGE, entry)
+        health.refold(entry.process_id)
     return entry
 
 
@@ -415,6 +417,7 @@ def record_outcome(
             )
         meeting.save(update_fields=["minutes", "entry"])
         audit.record(actor, meeting.process, Kind.CHANGE, meeting)
+        health.refold(meeting.process_id)
         for step in cleaned:
             _create_step(actor, meeting.process, step, meeting)
     return meeting
@@ -491,6 +494,7 @@ def record_past_meeting(
             meeting.entry = _meeting_entry(actor, meeting, day)
         meeting.save()
         audit.record(actor, process, Kind.CREATE, meeting)
+        health.refold(process.pk)
         for step in cleaned:
             _create_step(actor, process, step, meeting)
     return meeting

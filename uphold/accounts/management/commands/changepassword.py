@@ -1,10 +1,12 @@
 """Django's `changepassword` would change a password without resealing the member's keys,
 cutting them off from every process for good. Uphold replaces it with a refusal."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from uphold.lib.commands import UpholdCommand
 
 
-class Command(BaseCommand):
+class Command(UpholdCommand):
     help = "Not available: change a password on the web page, or issue a reset link as admin."
 
     def add_arguments(self, parser) -> None:

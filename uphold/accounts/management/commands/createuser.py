@@ -1,33 +1,33 @@
-"""`uphold createuser NAME`: an account with its authenticator, for the first admin or scripts."""
+"""`uphold createuser NAME`: an account with its authenticator, for the first admin or scripts.
 
-import getpass
-import os
+The name and password follow the same rules as on the web (accounts.services.check_new_account).
+"""
 
 import qrcode
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from uphold.accounts.models import User
-from uphold.accounts.services import authenticator_key, create_user, totp_uri
+from uphold.accounts.services import (
+    authenticator_key,
+    check_new_account,
+    check_new_username,
+    create_user,
+    totp_uri,
+)
+from uphold.lib.commands import UpholdCommand, read_password
 
 
-class Command(BaseCommand):
+class Command(UpholdCommand):
     help = "Create an account. The password comes from UPHOLD_PASSWORD or a prompt."
+    needs_database = True
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--site-admin", action="store_true", help="runs the server")
 
     def handle(self, *args, username: str, site_admin: bool, **options) -> None:
-        if User.objects.filter(username__iexact=username).exists():
-            raise CommandError(f"The username {username} is taken.")
-        password = os.environ.get("UPHOLD_PASSWORD") or self._ask()
-        from django.contrib.auth.password_validation import validate_password
-
-        try:
-            validate_password(password)
-        except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from error
+        check_new_username(username)  # before asking for a password
+        password = read_password(twice=True)
+        check_new_account(username, password)  # a refusal is one line (lib/commands.py)
         account = create_user(username, password, site_admin=site_admin)
         user, device = account.user, account.device
         secret = authenticator_key(device.key)
@@ -42,9 +42,3 @@ class Command(BaseCommand):
             "Recovery words (write them down now; they open your keys if you forget the "
             f"password, and are shown only this once):\n{account.recovery_words}"
         )
-
-    def _ask(self) -> str:
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password again: "):
-            raise CommandError("The two passwords differ.")
-        return first

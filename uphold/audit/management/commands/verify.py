@@ -3,7 +3,9 @@
 Keyless, it checks that the chain is whole, that every row it names holds, column by column,
 what it last recorded (dates, statuses, owners and links as well as ciphertexts), and that no
 row of the record is missing from it. It also checks who holds which key: every sealed key and
-calendar link must belong to a current member whose role reads its scope.
+calendar link must belong to a current member whose role reads its scope. And it folds each
+log afresh into contact health: figures stored for the pages that say anything else were
+changed outside Uphold; they are named, and folded again from the log (nothing else is lost).
 
 With `--user NAME`, it also checks what that member's keys can check: every sealed value of the
 scopes they hold must open, and (for members who hold the `record` key) the chain head sealed
@@ -19,6 +21,7 @@ from uphold.lib.commands import MemberCommand
 from uphold.processes import scopes
 from uphold.processes.keycheck import keys_outside_roles
 from uphold.processes.models import Process
+from uphold.record import health
 
 
 class Command(MemberCommand):
@@ -50,7 +53,14 @@ class Command(MemberCommand):
                 self.stderr.write(
                     f"{process.code}: {stray.scope} key: {stray.username} {stray.reason}"
                 )
-            if problem or strays:
+            figures = health.stored_differs(process)
+            if figures:
+                health.refold(process.pk)
+                self.stderr.write(
+                    f"{process.code}: the contact health figures stored for its pages did not "
+                    "match its log (changed outside Uphold); they are folded again from the log"
+                )
+            if problem or strays or figures:
                 broken += 1
                 continue
             count = process.audit_events.count()

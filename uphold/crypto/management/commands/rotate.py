@@ -2,8 +2,7 @@
 
 import sys
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from uphold.lib.commands import MemberCommand
 from uphold.processes.services import rotate_keys
@@ -23,7 +22,4 @@ class Command(MemberCommand):
             self.stdout.write(line)
             sys.stdout.flush()
 
-        try:
-            rotate_keys(actor, code, progress)
-        except ValidationError as error:
-            raise CommandError(error.messages[0]) from error
+        rotate_keys(actor, code, progress)  # a refusal reads as on the web (lib/commands.py)

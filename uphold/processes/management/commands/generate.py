@@ -5,9 +5,10 @@ Later features extend `generate_processes` so tests, demos and benchmarks share 
 
 import random
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
+from uphold.lib.commands import UpholdCommand, whole_number
 from uphold.processes.models import Process, Role
 from uphold.processes.sample import RealDataPresent, build_process, refuse_beside_real_data
 
@@ -50,13 +51,17 @@ def _free_code(rng: random.Random) -> str:
             return code
 
 
-class Command(BaseCommand):
+class Command(UpholdCommand):
     help = "Fill sample processes (refuses to run on a database with real processes)."
 
+    needs_database = True
+
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--processes", type=int, default=3)
+        parser.add_argument(
+            "--processes", type=whole_number(1, 100), default=3, help="how many (1 to 100)"
+        )
         parser.add_argument("--entries", type=int, default=50, help="log entries per process")
-        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--seed", type=whole_number(), default=1)
 
     def handle(self, *args, processes: int, entries: int, seed: int, **options) -> None:
         try:

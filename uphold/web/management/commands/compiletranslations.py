@@ -4,10 +4,11 @@ from pathlib import Path
 
 import polib
 from django.conf import settings
-from django.core.management.base import BaseCommand
+
+from uphold.lib.commands import UpholdCommand
 
 
-class Command(BaseCommand):
+class Command(UpholdCommand):
     help = "Compile the translation catalogues (.po) into the files Django reads (.mo)."
 
     def handle(self, *args, **options) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
 from uphold.accounts.models import User
@@ -15,6 +15,7 @@ from uphold.crypto import keyring
 from uphold.crypto.keyring import Keyring
 from uphold.crypto.services import unlock
 from uphold.demands.sample import fill_as_contact, fill_as_support
+from uphold.lib.commands import PORT, UpholdCommand
 from uphold.processes.models import Process, Role
 from uphold.processes.sample import (
     RealDataPresent,
@@ -50,14 +51,14 @@ PEOPLE = [
 ]
 
 
-class Command(BaseCommand):
+class Command(UpholdCommand):
     help = (
         "Set up the demo (accounts for every role, the process kestrel) and serve it, "
         "with the worker beside it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--port", type=PORT, default=8000)
         parser.add_argument(
             "--no-serve", action="store_true", help="set up, print, and stop (no server, no worker)"
         )

@@ -6,8 +6,10 @@ uploaded document is sealed chunk by chunk and never spooled to a temporary file
 """
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from gunicorn.app.base import BaseApplication
+
+from uphold.lib.commands import PORT, UpholdCommand, whole_number
 
 
 class _Gunicorn(BaseApplication):
@@ -23,18 +25,26 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
-class Command(BaseCommand):
+class Command(UpholdCommand):
     help = "Serve Uphold over HTTP (put a TLS reverse proxy in front of it in production)."
+
+    needs_database = True
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=2)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--port", type=PORT, default=8000, help="1 to 65535")
+        parser.add_argument(
+            "--workers", type=whole_number(1, 128), default=2, help="processes (1 to 128)"
+        )
+        parser.add_argument(
+            "--threads", type=whole_number(1, 512), default=8, help="per process (1 to 512)"
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, threads: int, **options) -> None:
+    def check_arguments(self, *args, host: str, **options) -> None:
         if settings.DEMO and host != "127.0.0.1":
             raise CommandError("Demo mode serves on 127.0.0.1 only.")
+
+    def handle(self, *args, host: str, port: int, workers: int, threads: int, **options) -> None:
         from uphold.wsgi import application
 
         self.stdout.write(f"Uphold ({settings.UPHOLD_MODE}) on http://{host}:{port}/")

@@ -12,7 +12,11 @@ import threading
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
 
+from uphold.lib import commands
+from uphold.lib.commands import UpholdCommand, whole_number
+
 logger = logging.getLogger("uphold.worker")
+WEEK = 7 * 24 * 3600  # the longest timer: a longer wait is a mistake, and inf stops the thread
 
 
 def _every(task, seconds: float, stop: threading.Event) -> None:
@@ -26,24 +30,30 @@ def _every(task, seconds: float, stop: threading.Event) -> None:
         stop.wait(seconds)
 
 
-class Command(DatabaseWorker):
+class Command(UpholdCommand, DatabaseWorker):
     help = "Run Uphold's background tasks. Several workers may run; each task runs once."
+
+    needs_database = True
 
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
+        # django-tasks-db's own number options, refused in the same plain words as ours.
+        own = {"interval": commands.seconds(maximum=WEEK), "max_tasks": whole_number(1)}
+        for action in parser._actions:
+            action.type = own.get(action.dest, action.type)
         parser.add_argument(
             "--remind-every",
-            type=float,
+            type=commands.seconds(least=0.1, maximum=WEEK, off=True),
             default=300.0,
-            help="Seconds between looking for due reminders; 0 turns the timer off.",
+            help="Seconds between looking for due reminders (0.1 to 604800); 0 turns it off.",
         )
         parser.add_argument(
             "--clean-every",
-            type=float,
+            type=commands.seconds(least=0.1, maximum=WEEK, off=True),
             default=3600.0,
             help=(
-                "Seconds between removing uploads left unfinished for more than a day; "
-                "0 turns the timer off."
+                "Seconds between removing uploads left unfinished for more than a day "
+                "(0.1 to 604800); 0 turns the timer off."
             ),
         )
 
