@@ -74,7 +74,7 @@ def _measure_here(rounds: int) -> dict:
     from django.conf import settings
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import CaptureQueriesContext
 
     from tests.conftest import log_in
     from tests.process_pages import process_urls
@@ -86,7 +86,6 @@ def _measure_here(rounds: int) -> dict:
     from uphold.record import services
     from uphold.record.services import EntryData
 
-    setup_test_environment()
     settings.ALLOWED_HOSTS = ["testserver"]
     accounts = json.loads((settings.DATA_DIR / "generated-accounts.json").read_text())
     contact = next(a for a in accounts if a["role"] == "contact")

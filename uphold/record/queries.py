@@ -82,7 +82,7 @@ def overview(membership: Membership) -> dict:
 
 
 MEETINGS_PAGE = 25
-STEPS_PAGE = 50
+STEPS_PAGE = 25
 MEETING_ORDER = ("-planned_at", "-pk")  # the next one first, then back in time
 STEP_ORDER = ("status", "due_on", "pk")  # done, missed, open; each by when it is due
 
