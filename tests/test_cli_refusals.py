@@ -122,6 +122,8 @@ CASES = [
     (["generate", "--processes", "0"], "migrated", {}, "--processes must be a whole number"),
     (["generate", "--processes", "-1"], "migrated", {}, "--processes must be a whole number"),
     (["generate", "--seed", "x"], "migrated", {}, "--seed must be a whole number"),
+    (["generate", "--entries", "-5"], "migrated", {}, "--entries must be a whole number"),
+    (["generate", "--entries", "100000"], "migrated", {}, "--entries must be a whole number"),
     # Other arguments.
     (["check", "nosuchapp"], "migrated", {}, "No installed app with label 'nosuchapp'"),
     (["backup", "--to", "{file}"], "migrated", {}, "is a file, not a folder"),

@@ -230,3 +230,54 @@ def test_a_page_of_logins_costs_no_more_than_a_page_of_named_rows(client_for, pe
     _add_events(3 * PER_PAGE, people)  # logins name no row
     assert _count_queries(client, AUDIT) <= named
     assert _count_queries(client, AUDIT, page="3") <= named
+
+
+# Meetings and steps: a process of years has dozens of each.
+
+
+def test_the_meetings_come_in_pages_newest_first(client_for, as_member):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from uphold.record.models import Meeting
+    from uphold.record.queries import MEETINGS_PAGE
+
+    with as_member("contact") as contact:
+        for n in range(MEETINGS_PAGE + 3):
+            services.record_past_meeting(
+                contact, "kestrel",
+                held_at=datetime.combine(date(2018, 1, 1) + timedelta(days=30 * n), time(18),
+                                         tzinfo=ZoneInfo("Europe/London")),
+                outcome="no_show",
+            )  # fmt: skip
+    total = Meeting.objects.filter(process__code="kestrel").count()
+    client = client_for("contact")
+    url = reverse("meetings", args=["kestrel"])
+    first = client.get(url).content.decode()
+    assert first.count('class="card"') == MEETINGS_PAGE
+    assert f"Page 1 of {-(-total // MEETINGS_PAGE)}" in first
+    newest = Meeting.objects.filter(process__code="kestrel").order_by("-planned_at").first()
+    assert first.index(reverse("meeting", args=["kestrel", newest.pk])) < first.index("</ol>")
+    last = client.get(url + "?page=2").content.decode()
+    assert last.count('class="card"') == total - MEETINGS_PAGE
+    assert client.get(url + "?page=x").status_code == 400
+    assert client.get(url + "?page=9").status_code == 404
+
+
+def test_the_steps_come_in_pages(client_for, as_member):
+    from uphold.record.models import Step
+    from uphold.record.queries import STEPS_PAGE
+
+    with as_member("contact") as contact:
+        for n in range(STEPS_PAGE + 2):
+            services.add_step(
+                contact, "kestrel",
+                services.StepData("group", f"Step number {n:03}", date(2019, 1, 1), None),
+            )  # fmt: skip
+    total = Step.objects.filter(process__code="kestrel").count()
+    client = client_for("contact")
+    url = reverse("steps", args=["kestrel"])
+    first = client.get(url).content.decode()
+    assert first.count("<tr><td") == STEPS_PAGE
+    assert client.get(url + "?page=2").content.decode().count("<tr><td") == total - STEPS_PAGE
+    assert client.get(url + "?page=0").status_code == 400

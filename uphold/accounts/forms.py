@@ -5,6 +5,9 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +28,25 @@ class DateInput(forms.DateInput):
 
 def time_zone_choices(empty_label: str) -> list[tuple[str, str]]:
     return [("", empty_label)] + [(z, z.replace("_", " ")) for z in TIME_ZONES]
+
+
+class LongSelect(forms.Select):
+    """A select of hundreds of options (the time zones), its options written in Python: Django
+    renders each option through a template of its own, which made a page with four time zone
+    lists take a second. The same markup, attributes and escaping."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (choice, mark_safe(" selected") if str(choice) in chosen else "", label)
+                for choice, label in self.choices
+            ),
+        )
+        final = self.build_attrs(self.attrs, attrs)
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)
 
 
 class CodeField(forms.CharField):
@@ -168,7 +190,7 @@ class AccountSettingsForm(forms.Form):
             "unencrypted so the server can send them: use one that does not give you away."
         ),
     )
-    time_zone = forms.ChoiceField(label=_("Your time zone"), required=False)
+    time_zone = forms.ChoiceField(label=_("Your time zone"), required=False, widget=LongSelect)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

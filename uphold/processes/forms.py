@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from uphold.accounts.forms import DateInput, time_zone_choices
+from uphold.accounts.forms import DateInput, LongSelect, time_zone_choices
 
 from . import services
 from .models import GroupKind, Role
@@ -76,6 +76,7 @@ class StartProcessForm(forms.Form):
                 label=_("%(group)s: time zone") % {"group": label},
                 choices=zones,
                 required=False,
+                widget=LongSelect,
             )
 
     def clean(self) -> dict:
@@ -219,6 +220,7 @@ class GroupForm(SettingsSection):
         self.fields["time_zone"] = forms.ChoiceField(
             label=_("Your group's time zone"),
             choices=time_zone_choices(_("(choose one)")),
+            widget=LongSelect,
             error_messages=dict.fromkeys(
                 ("required", "invalid_choice"), _("Choose a time zone from the list.")
             ),

@@ -81,20 +81,41 @@ def overview(membership: Membership) -> dict:
     }
 
 
-def meetings(process: Process) -> list[Meeting]:
-    return list(
+MEETINGS_PAGE = 25
+STEPS_PAGE = 25
+MEETING_ORDER = ("-planned_at", "-pk")  # the next one first, then back in time
+STEP_ORDER = ("status", "due_on", "pk")  # done, missed, open; each by when it is due
+
+
+def meeting_count(process: Process) -> int:
+    return Meeting.objects.filter(process=process).count()
+
+
+def meetings(process: Process, offset: int = 0, limit: int = MEETINGS_PAGE) -> list[Meeting]:
+    """One page of the meetings: its rows are chosen first, so the count of steps agreed at
+    each is taken over this page's meetings only, however many the process has had."""
+    ids = list(
         Meeting.objects.filter(process=process)
+        .order_by(*MEETING_ORDER)
+        .values_list("pk", flat=True)[offset : offset + limit]
+    )
+    return list(
+        Meeting.objects.filter(pk__in=ids)
         .select_related("confirmation")
-        .prefetch_related("attendees")
         .annotate(step_count=Count("steps"))
+        .order_by(*MEETING_ORDER)
     )
 
 
-def steps(process: Process) -> list[Step]:
+def step_count(process: Process) -> int:
+    return Step.objects.filter(process=process).count()
+
+
+def steps(process: Process, offset: int = 0, limit: int = STEPS_PAGE) -> list[Step]:
     return list(
         Step.objects.filter(process=process)
         .select_related("demand", "meeting")
-        .order_by("status", "due_on", "pk")
+        .order_by(*STEP_ORDER)[offset : offset + limit]
     )
 
 

@@ -248,12 +248,18 @@ def _entry_upload(request, membership, handler, entry: Entry) -> HttpResponse:
 @process_view("record.view")
 @require_GET
 def meetings_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    process = membership.process
+    try:
+        pager = paging.pager(request, queries.meeting_count(process), queries.MEETINGS_PAGE)
+    except paging.BadPage as error:
+        return paging.refused(request, error, process_context(membership, "meetings"))
     return _page(
         request,
         "record/meetings.html",
         membership,
         tab="meetings",
-        meetings=queries.meetings(membership.process),
+        pager=pager,
+        meetings=queries.meetings(process, pager.offset, pager.per_page),
         suggested=services.suggested_meeting_date(membership.process),
         now=timezone.now(),
         **_zones(membership),
@@ -479,12 +485,18 @@ def confirmation_view(
 @process_view("record.view")
 @require_GET
 def steps_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    process = membership.process
+    try:
+        pager = paging.pager(request, queries.step_count(process), queries.STEPS_PAGE)
+    except paging.BadPage as error:
+        return paging.refused(request, error, process_context(membership, "steps"))
     return _page(
         request,
         "record/steps.html",
         membership,
         tab="steps",
-        steps=queries.steps(membership.process),
+        pager=pager,
+        steps=queries.steps(process, pager.offset, pager.per_page),
         today=timezone.localdate(),
     )
 

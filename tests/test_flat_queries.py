@@ -1,0 +1,48 @@
+"""Every page of a process costs the same SQL queries with 10 log entries as with 1,000: work
+per page is bounded by what the page shows, not by the size of the record."""
+
+import json
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from uphold.accounts.models import User
+from uphold.audit.services import chained_models
+from uphold.processes.models import Process
+from uphold.web.management.commands.generate import generate_processes
+
+from .conftest import log_in
+from .process_pages import process_urls
+
+
+def _costs(process: Process, account: dict) -> dict[str, tuple[int, int]]:
+    """Route name -> (status, queries) of one GET of each page, as its contact member."""
+    client = log_in(Client(), User.objects.get(username=account["username"]), account["password"])
+    client.get(f"/p/{process.code}/")  # the session's first request loads what it keeps
+    costs = {}
+    for name, url in process_urls(process):
+        with CaptureQueriesContext(connection) as seen:
+            status = client.get(url).status_code
+        costs[name] = (status, len(seen))
+    return costs
+
+
+def test_every_process_page_costs_the_same_queries_at_10_and_1000_entries(db, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    sizes = {}
+    for entries, seed in ((10, 1), (1000, 2)):
+        (process,), accounts = generate_processes(1, entries, seed)
+        contact = next(a for a in accounts if a["role"] == "contact")
+        sizes[entries] = _costs(process, contact)
+    small, large = sizes[10], sizes[1000]
+    assert small.keys() == large.keys() and len(small) >= 40
+    assert sum(status == 200 for status, _n in small.values()) >= 25  # pages, not refusals
+    # The audit page names its 50 events with one query per kind of row among them, so its
+    # count follows the mix of kinds on the page, never the length of the chain: bounded.
+    kinds = len(chained_models())
+    for costs in (small, large):
+        status, queries = costs.pop("audit")
+        assert status == 200 and queries <= small["process"][1] + kinds
+    differ = {name: (small[name], large[name]) for name in small if small[name] != large[name]}
+    assert differ == {}, json.dumps(differ)
