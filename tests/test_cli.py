@@ -188,8 +188,9 @@ def test_generate_fills_processes_and_refuses_beside_real_ones(tmp_path):
     uphold("migrate", data=tmp_path)
     made = uphold("generate", "--processes", "2", data=tmp_path)
     assert made.returncode == 0, made.stderr
-    assert len(made.stdout.strip().splitlines()) == 2
-    assert "11 members" in made.stdout
+    lines = made.stdout.strip().splitlines()
+    assert len(lines) == 3 and all("\t11 members\t50 log entries" in line for line in lines[:2])
+    assert lines[2] == f"Accounts and passwords: {tmp_path / 'generated-accounts.json'}"
     uphold("createuser", "robin", data=tmp_path, UPHOLD_PASSWORD="a long passphrase 1")
     code = (
         "import django; django.setup(); from uphold.accounts.models import User; "
