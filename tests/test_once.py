@@ -355,3 +355,20 @@ def test_a_confirmation_sent_twice_goes_once_and_the_second_answer_shows_it(
     assert database_state() == before
     assert len(smtp_server.messages) == 1
     assert "This was sent already; here it is." in client.get(again["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    "location", ["//elsewhere.example/", "/\\elsewhere.example/", "https://x.example/"]
+)
+def test_a_token_row_pointed_elsewhere_in_the_database_leads_nowhere(people, client_for, location):
+    """A database writer who changes where a repeat goes gets the out-of-date page, never a
+    redirect to another host."""
+    client = client_for("contact")
+    url = reverse("entry-add", args=["kestrel"])
+    token = _token_of(client.get(url).content.decode())
+    form = {"once": token, "occurred_on": TODAY.isoformat(), "kind": "message"}
+    form |= {"direction": "to_x", "summary": "first"}
+    assert client.post(url, form).status_code == 302
+    Submission.objects.filter(token=token).update(location=location)
+    again = client.post(url, form)
+    assert again.status_code == 400 and "Location" not in again

@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect as django_redirect
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .models import Submission
@@ -68,7 +69,15 @@ def out_of_date(request: HttpRequest) -> HttpResponse:
 
 def _again(request: HttpRequest, token: str) -> HttpResponse:
     first = Submission.objects.filter(user=request.user, token=token).first()
-    if first is None or not first.location.startswith("/") or first.location.startswith("//"):
+    # Only a path on this site: a row changed to "//elsewhere" or "/\\elsewhere" (which
+    # browsers read as another host) leads nowhere.
+    if (
+        first is None
+        or not url_has_allowed_host_and_scheme(
+            first.location, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        or not first.location.startswith("/")
+    ):
         return out_of_date(request)
     messages.info(request, _("This was saved already; here it is."))
     return HttpResponseRedirect(first.location)
