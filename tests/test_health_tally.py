@@ -110,3 +110,13 @@ def test_figures_changed_in_the_database_are_named_by_verify_and_folded_again(
     )
     assert not stored_differs(kestrel)
     call_command("verify", stdout=StringIO())
+
+
+def test_a_process_from_before_the_tally_gets_it_at_migrate(people):
+    """`uphold migrate` folds the processes that have no tally yet, once."""
+    from uphold.record.apps import fold_unfolded
+
+    kestrel = Process.objects.get(code="kestrel")
+    HealthState.objects.filter(process=kestrel).delete()
+    fold_unfolded()
+    assert HealthState.objects.get(process=kestrel).tally == fold(kestrel.pk).as_json()

@@ -183,14 +183,18 @@ def invite_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
 
 
+def _refusal(error: ValidationError | PermissionDenied) -> str:
+    """What a refused member action says on the members page."""
+    return error.messages[0] if isinstance(error, ValidationError) else str(error)
+
+
 @process_view("members.remove")
 @require_POST
 def remove_view(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
     try:
         services.remove_member(request.user, membership.process, member_id)
     except (ValidationError, PermissionDenied) as error:
-        text = error.messages[0] if isinstance(error, ValidationError) else str(error)
-        messages.error(request, text)
+        messages.error(request, _refusal(error))
     else:
         messages.success(
             request,
@@ -208,8 +212,7 @@ def withdraw_view(request: HttpRequest, membership: Membership, invitation_id: i
     try:
         services.withdraw_invitation(request.user, membership.process, invitation_id)
     except (ValidationError, PermissionDenied) as error:
-        text = error.messages[0] if isinstance(error, ValidationError) else str(error)
-        messages.error(request, text)
+        messages.error(request, _refusal(error))
     else:
         messages.success(
             request,
