@@ -107,20 +107,30 @@ def _measure_here(rounds: int) -> dict:
         with CaptureQueriesContext(connection) as seen:
             client.get(url)
         queries[name] = len(seen)
-    # Writing: entries a second through the service, at this size.
+    # Writing: entries a second through the service at this size, one by one (a member's
+    # form) and as one batch (an import, `uphold generate`), with the queries each costs.
     writer = acting_as(user)
     with using(Keyring(user.pk, unlock(user, contact["password"]))):
         day = process.entries.order_by("-occurred_on")[0].occurred_on
-        started, count = time.perf_counter(), 50
-        for i in range(count):
-            services.add_entry(
-                writer,
-                process.code,
-                EntryData(occurred_on=day, kind="message", direction="to_x", summary=f"b{i}"),
+
+        def entry(i: int) -> EntryData:
+            return EntryData(
+                occurred_on=day, kind="message", direction="to_x", summary=f"b{i}", text="t" * 400
             )
-        per_second = count / (time.perf_counter() - started)
+
+        writing = {}
+        for way, count in (("one by one", 50), ("in a batch", 200)):
+            with CaptureQueriesContext(connection) as seen:
+                started = time.perf_counter()
+                if way == "one by one":
+                    for i in range(count):
+                        services.add_entry(writer, process.code, entry(i))
+                else:
+                    services.add_entries(writer, process.code, [entry(i) for i in range(count)])
+                elapsed = time.perf_counter() - started
+            writing[way] = (count / elapsed, len(seen) / count)
     medians = {name: statistics.median(values) for name, values in times.items()}
-    return {"medians": medians, "queries": queries, "entries_per_second": per_second}
+    return {"medians": medians, "queries": queries, "writing": writing}
 
 
 def machine() -> str:
@@ -175,10 +185,13 @@ def main() -> None:
             )
     lines.append("")
     for size in sizes:
+        writing = "; ".join(
+            f"{way} {per_second:.0f} entries/s ({queries:.1f} queries each)"
+            for way, (per_second, queries) in results[size]["writing"].items()
+        )
         lines.append(
-            f"{size:>7} entries: generated in {built[size]:.0f} s; writing "
-            f"{results[size]['entries_per_second']:.0f} entries/s; "
-            f"slowest page {worst[size][1]} at {worst[size][0]:.1f}x the home page"
+            f"{size:>7} entries: generated in {built[size]:.0f} s; slowest page "
+            f"{worst[size][1]} at {worst[size][0]:.1f}x the home page; writing {writing}"
         )
     text = "\n".join(lines)
     print(text)

@@ -53,17 +53,32 @@ def chained_columns(model: type[models.Model]) -> list[str]:
 def row_columns(obj: models.Model) -> dict[str, str]:
     """A digest of each column of the row exactly as stored, and of each of its links to other
     rows (the ids, sorted): what an event vouches for. Needs no key."""
-    model = type(obj)
+    return rows_columns(type(obj), [obj.pk])[obj.pk]
+
+
+def rows_columns(model: type[models.Model], pks: list) -> dict[object, dict[str, str]]:
+    """`row_columns` of many rows of one model, in one query per table however many rows."""
     names = chained_columns(model)
-    stored = model._default_manager.filter(pk=obj.pk).order_by("pk").values(*names).first() or {}
-    columns = {name: _column_digest(name, stored.get(name)) for name in names}
+    stored = {
+        row.pop("pk"): row
+        for row in model._default_manager.filter(pk__in=pks).order_by().values("pk", *names)
+    }
+    found = {pk: {name: _column_digest(name, stored.get(pk, {}).get(name)) for name in names}
+             for pk in pks}  # fmt: skip
     skip = getattr(model, "audit_skip", frozenset())
     for field in model._meta.many_to_many:
         if field.name in skip:
             continue
-        linked = sorted(str(pk) for pk in getattr(obj, field.name).values_list("pk", flat=True))
-        columns[field.name] = _column_digest(field.name, linked)
-    return columns
+        through = field.remote_field.through
+        source, target = field.m2m_field_name() + "_id", field.m2m_reverse_field_name() + "_id"
+        linked: dict[object, list[str]] = {pk: [] for pk in pks}
+        for pk, other in through.objects.filter(**{f"{source}__in": pks}).values_list(
+            source, target
+        ):
+            linked[pk].append(str(other))
+        for pk in pks:
+            found[pk][field.name] = _column_digest(field.name, sorted(linked[pk]))
+    return found
 
 
 def digest_of_columns(columns: dict[str, str]) -> str:
@@ -106,26 +121,67 @@ def record(
     columns: dict[str, str] | None = None,
 ) -> AuditEvent:
     """Appends one event about `obj` (its columns as stored now, or `columns` as given)."""
-    with transaction.atomic():
-        # Locking the process row serialises appends to its chain (SQLite serialises anyway).
-        Process.objects.select_for_update(no_key=True).filter(pk=process.pk).first()
-        last = AuditEvent.objects.filter(process=process).order_by("-seq").first()
-        event = AuditEvent(
-            process=process,
-            seq=(last.seq + 1) if last else 1,
-            actor_id_at_the_time=getattr(actor, "pk", None),
-            kind=kind,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            prev_digest=last.digest if last else GENESIS,
-        )
+    with transaction.atomic(savepoint=False):
+        event = _next_event(actor, _locked_head(process), kind, obj)
         if obj is not None and kind != Kind.DELETE:
             event.columns = row_columns(obj) if columns is None else columns
             event.content_digest = digest_of_columns(event.columns)
-        event.digest = event_digest(event)
-        event.save()
-        _checkpoint(process, event)
-    return event
+        return _append(process, [event])[0]
+
+
+def record_many(actor, process: Process, kind: str, objs: list[models.Model]) -> list[AuditEvent]:
+    """One event of `kind` for each of `objs` (rows of one model), in their order: for a
+    service writing many rows at once, the chain's head is read and sealed once, and the
+    rows' columns are read in one query, not one each."""
+    if not objs:
+        return []
+    with transaction.atomic(savepoint=False):
+        previous = _locked_head(process)
+        found = rows_columns(type(objs[0]), [obj.pk for obj in objs])
+        events = []
+        for obj in objs:
+            event = _next_event(actor, previous, kind, obj)
+            if kind != Kind.DELETE:
+                event.columns = found[obj.pk]
+                event.content_digest = digest_of_columns(event.columns)
+            event.digest = event_digest(event)
+            events.append(event)
+            previous = (process, event.seq, event.digest)
+        return _append(process, events)
+
+
+def _locked_head(process: Process) -> tuple[Process, int, str]:
+    """The chain's last seq and digest, with the process row locked: that serialises appends
+    to its chain (SQLite serialises anyway)."""
+    Process.objects.select_for_update(no_key=True).filter(pk=process.pk).first()
+    last = (
+        AuditEvent.objects.filter(process=process)
+        .order_by("-seq")
+        .values_list("seq", "digest")
+        .first()
+    )
+    return (process, *last) if last else (process, 0, GENESIS)
+
+
+def _next_event(actor, head: tuple[Process, int, str], kind: str, obj) -> AuditEvent:
+    process, seq, digest = head
+    return AuditEvent(
+        process=process,
+        seq=seq + 1,
+        actor_id_at_the_time=getattr(actor, "pk", None),
+        kind=kind,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        prev_digest=digest,
+    )
+
+
+def _append(process: Process, events: list[AuditEvent]) -> list[AuditEvent]:
+    for event in events:
+        event.digest = event.digest or event_digest(event)
+    AuditEvent.objects.bulk_create(events)
+    _checkpoint(process, events[-1])
+    return events
 
 
 def _head_mac(key: bytes, process_id: int, seq: int, digest: str) -> str:
@@ -138,15 +194,15 @@ def _checkpoint(process: Process, event: AuditEvent) -> None:
         active, key = keyring.current().scope_key(process.pk, "record")
     except (keyring.NoKey, CryptoError):
         return
-    Checkpoint.objects.update_or_create(
-        process=process,
-        defaults={
-            "seq": event.seq,
-            "digest": event.digest,
-            "key_generation": active,
-            "mac": _head_mac(key, process.pk, event.seq, event.digest),
-        },
-    )
+    head = {
+        "seq": event.seq,
+        "digest": event.digest,
+        "key_generation": active,
+        "mac": _head_mac(key, process.pk, event.seq, event.digest),
+    }
+    # The process row is locked (`_locked_head`), so no other writer makes it meanwhile.
+    if not Checkpoint.objects.filter(process=process).update(**head):
+        Checkpoint.objects.create(process=process, **head)
 
 
 def verify_with_key(ring: keyring.Keyring, process: Process) -> Break | None:

@@ -7,7 +7,9 @@ someone else's text. On the model instance the value is plain text, decrypted on
 with the current keyring.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import models
 
@@ -18,6 +20,39 @@ MAGIC = b"U1"
 HEADER = len(MAGIC) + 4
 
 ScopeSpec = str | Callable[[models.Model], str]
+
+
+# (process id, scope, generation) of the keys found live within `checking_keys_once`.
+_found_live: ContextVar[set[tuple[int, str, int]] | None] = ContextVar("found_live", default=None)
+
+
+@contextmanager
+def checking_keys_once() -> Iterator[None]:
+    """For a service writing many rows in one transaction: each key is checked to be live at
+    its first seal and once more at the end, instead of at every seal. The last check comes
+    after the last seal, as it does without this, so a rotation that finishes meanwhile is
+    still caught before the transaction commits."""
+    if _found_live.get() is not None:
+        yield
+        return
+    found: set[tuple[int, str, int]] = set()
+    token = _found_live.set(found)
+    try:
+        yield
+    finally:
+        _found_live.reset(token)
+    for process_id, scope, generation in found:
+        _check_live(process_id, scope, generation)
+
+
+def _check_live(process_id: int, scope: str, generation: int) -> None:
+    if not ScopeKey.objects.filter(
+        process_id=process_id, scope=scope, generation__lte=generation, active=True
+    ).exists():
+        # A rotation finished since this keyring opened the key (the key is retired, or
+        # gone): writing with it would leave text the remaining members' new key does not
+        # open, or that a former member's copy opens.
+        raise keyring.NoKey(f"{scope} key {generation} was replaced; try again")
 
 
 class Sealed(bytes):
@@ -118,13 +153,11 @@ class EncryptedTextField(models.BinaryField):
         ring = ring or keyring.current()
         process_id = process_id_of(instance)
         generation, key = ring.scope_key(process_id, scope)
-        if not ScopeKey.objects.filter(
-            process_id=process_id, scope=scope, generation__lte=generation, active=True
-        ).exists():
-            # A rotation finished since this keyring opened the key (the key is retired, or
-            # gone): writing with it would leave text the remaining members' new key does not
-            # open, or that a former member's copy opens.
-            raise keyring.NoKey(f"{scope} key {generation} was replaced; try again")
+        found = _found_live.get()
+        if found is None or (process_id, scope, generation) not in found:
+            _check_live(process_id, scope, generation)
+            if found is not None:
+                found.add((process_id, scope, generation))
         body = primitives.encrypt(key, self.to_bytes(value), associated_data(instance, self, scope))
         return Sealed(MAGIC + generation.to_bytes(4, "big") + body)
 

@@ -90,15 +90,18 @@ def fill_record(code: str, contact: User, entries: int, rng: random.Random) -> N
         for _ in range(max(2, min(entries // 25, span // 30)))
     )
     zone = meeting_zone(contact.memberships.get(process__code=code).process)
-    written = 0
+    written, waiting = 0, []
     for day in days:
         while meetings and meetings[0] <= day and written < entries:
+            services.add_entries(contact, code, waiting)  # in order: the meeting comes after
+            waiting = []
             first = not Meeting.objects.filter(process__code=code).exists()
             written += _meeting(code, contact, meetings.pop(0), plan, zone, today, rng, first)
         if written >= entries:
             break
-        services.add_entry(contact, code, _entry(day, plan, rng))
+        waiting.append(_entry(day, plan, rng))
         written += 1
+    services.add_entries(contact, code, waiting)
     soon = today + timedelta(days=rng.randint(5, 40))
     services.plan_meeting(
         contact, code, planned_at=datetime.combine(soon, time(18, 0), tzinfo=zone),

@@ -186,18 +186,20 @@ def fold(process_id: int) -> Tally:
 def _locked_state(process_id: int) -> HealthState:
     """The process's tally row, made if missing, locked until the transaction ends, so that two
     writers fold one after the other (the second sees the first's entry)."""
-    if not HealthState.objects.filter(process_id=process_id).exists():
-        try:
-            with transaction.atomic():
-                HealthState.objects.create(process_id=process_id)
-        except IntegrityError:  # made by a writer at the same moment
-            pass
+    state = HealthState.objects.select_for_update().filter(process_id=process_id).first()
+    if state is not None:
+        return state
+    try:
+        with transaction.atomic():
+            HealthState.objects.create(process_id=process_id)
+    except IntegrityError:  # made by a writer at the same moment
+        pass
     return HealthState.objects.select_for_update().get(process_id=process_id)
 
 
 def refold(process_id: int) -> None:
     """Folds the whole log again (an edit, a meeting, an entry dated before the last)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         state = _locked_state(process_id)
         state.tally = fold(process_id).as_json()
         state.save(update_fields=["tally"])
@@ -214,21 +216,28 @@ def _stored(state: HealthState | None) -> Tally | None:
 
 
 def entry_added(entry: Entry) -> None:
-    """Keeps the tally current, inside the service's transaction that added the entry: a
-    message or note dated on or after the last entry is folded in; anything else (an entry
+    entries_added(entry.process_id, [entry])
+
+
+def entries_added(process_id: int, entries: list[Entry]) -> None:
+    """Keeps the tally current, inside the service's transaction that added the entries:
+    messages and notes dated on or after the last entry are folded in; anything else (an entry
     dated earlier, a meeting's entry) folds the log again. Edits and meetings call refold."""
-    with transaction.atomic():
-        state = _locked_state(entry.process_id)
+    if not entries:
+        return
+    with transaction.atomic(savepoint=False):
+        state = _locked_state(process_id)
         tally = _stored(state)
         latest = tally.last_entry_on if tally is not None else None
         if (
             tally is None
-            or entry.kind in MEETING_KINDS
-            or (latest is not None and entry.occurred_on < latest)
+            or any(entry.kind in MEETING_KINDS for entry in entries)
+            or (latest is not None and min(entry.occurred_on for entry in entries) < latest)
         ):
-            refold(entry.process_id)
+            refold(process_id)
             return
-        tally.add(entry.occurred_on, entry.direction, entry.kind)
+        for entry in sorted(entries, key=lambda e: (e.occurred_on, e.pk)):  # as `fold` orders
+            tally.add(entry.occurred_on, entry.direction, entry.kind)
         state.tally = tally.as_json()
         state.save(update_fields=["tally"])
 

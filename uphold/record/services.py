@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from uphold.accounts.models import User
 from uphold.audit import services as audit
 from uphold.audit.models import Kind
+from uphold.crypto.fields import checking_keys_once
 from uphold.demands.models import Demand
 from uphold.processes.models import EARLIEST, Membership, Process, Role
 from uphold.processes.permissions import authorize
@@ -158,24 +159,40 @@ def _entry(membership: Membership, entry_id: int) -> Entry:
 def _write_entry(entry: Entry, data: EntryData) -> None:
     entry.occurred_on, entry.kind, entry.channel = data.occurred_on, data.kind, data.channel
     entry.direction, entry.by, entry.tags = data.direction, data.by, data.tags
-    if entry.pk is None:
+    new = entry.pk is None
+    if new:
         entry.save()  # sealed fields are bound to the row, so it needs its id first
     entry.summary, entry.text, entry.people = data.summary, data.text, data.people
     entry.save()
-    entry.demands.set(Demand.objects.filter(process=entry.process, number__in=data.demand_numbers))
+    if not new or data.demand_numbers:
+        entry.demands.set(
+            Demand.objects.filter(process=entry.process, number__in=data.demand_numbers)
+        )
 
 
 def add_entry(
     actor: User, process: Process | str, data: EntryData, *, confirm_future: bool = False
 ) -> Entry:
+    return add_entries(actor, process, [data], confirm_future=confirm_future)[0]
+
+
+def add_entries(
+    actor: User, process: Process | str, entries: list[EntryData], *, confirm_future: bool = False
+) -> list[Entry]:
+    """Adds the entries all or none, checking each before any is written. What is the same for
+    every entry (the member's right, the keys, the chain's head, contact health) is done once
+    for all of them, so a batch (an import, `uphold generate`) costs two queries an entry."""
     membership = authorize(actor, "record.write", process)
-    data = clean_entry(membership.process, data, confirm_future)
-    with transaction.atomic():
-        entry = Entry(process=membership.process, created_by=actor)
-        _write_entry(entry, data)
-        audit.record(actor, membership.process, Kind.CREATE, entry)
-        health.entry_added(entry)
-    return entry
+    cleaned = [clean_entry(membership.process, data, confirm_future) for data in entries]
+    written = []
+    with transaction.atomic(), checking_keys_once():
+        for data in cleaned:
+            entry = Entry(process=membership.process, created_by=actor)
+            _write_entry(entry, data)
+            written.append(entry)
+        audit.record_many(actor, membership.process, Kind.CREATE, written)
+        health.entries_added(membership.process.pk, written)
+    return written
 
 
 def edit_entry(
