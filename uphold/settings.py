@@ -146,6 +146,10 @@ TEMPLATES = [
     },
 ]
 
+# Widgets are written in Python (uphold/web/widgets.py): the same markup, without a template
+# for every option of a list.
+FORM_RENDERER = "uphold.web.widgets.Renderer"
+
 # Storage: SQLite in the data folder by default (WAL, fully synchronous, files 0600),
 # PostgreSQL by URL.
 DATABASES = {

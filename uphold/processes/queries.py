@@ -91,9 +91,9 @@ def audit_events(process: Process, top: int, count: int) -> list[dict]:
     queries however long the chain, and the pages need no count of the events.
     """
     events = list(
-        AuditEvent.objects.filter(process=process, seq__lte=top, seq__gt=top - count).order_by(
-            "-seq"
-        )
+        AuditEvent.objects.filter(process=process, seq__lte=top, seq__gt=top - count)
+        .order_by("-seq")
+        .defer("columns")  # the page does not show them; `verify_recent` reads its own
     )
     names = dict(
         User.objects.filter(pk__in={e.actor_id_at_the_time for e in events}).values_list(

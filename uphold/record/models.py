@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from uphold.audit.models import Chained
 from uphold.crypto.fields import EncryptedTextField
+from uphold.lib.choices import label
 
 
 def _day(value) -> str:
@@ -107,7 +108,7 @@ class Entry(Chained, models.Model):
 
     @property
     def tag_labels(self) -> list[str]:
-        return [Tag(t).label for t in self.tags if t in Tag.values]
+        return [label(Tag, t) for t in self.tags if t in Tag.values]
 
     def audit_name(self) -> str:
         return _("log entry of %(day)s") % {"day": _day(self.occurred_on)}
