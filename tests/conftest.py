@@ -147,9 +147,22 @@ def _fill_marked_record(contact, marked) -> None:
 
     from uphold.audit import services as audit
     from uphold.audit.models import Kind
+    from uphold.people import services as people
     from uphold.record import services as record
     from uphold.record.models import Confirmation
 
+    circle = people.add_person(
+        contact,
+        "kestrel",
+        people.PersonData(
+            kind="circle",
+            relation="political_group",
+            name=marked("people.person.name"),
+            notes=marked("people.person.notes"),
+            asked_on=timezone.localdate(),
+            answer=marked("people.person.answer"),
+        ),
+    )
     entry = record.add_entry(
         contact,
         "kestrel",
@@ -163,8 +176,30 @@ def _fill_marked_record(contact, marked) -> None:
             people=marked("record.entryversion.people"),
             tags=["no_reply"],
             demand_numbers=[1],
+            around=[circle.pk],
         ),
     )
+    people.add_informing(
+        contact,
+        "kestrel",
+        circle.pk,
+        people.InformingData(
+            on=timezone.localdate(),
+            by="group",
+            reach="leaders",
+            entry_id=entry.pk,
+            note=marked("people.informing.note"),
+        ),
+    )
+    people.change_stance(
+        contact,
+        "kestrel",
+        circle.pk,
+        people.StanceData(
+            on=timezone.localdate(), stance="neutral", note=marked("people.stancechange.note")
+        ),
+    )
+    people.set_informing_demand(contact, "kestrel", 1)
     record.edit_entry(
         contact,
         "kestrel",
@@ -177,6 +212,7 @@ def _fill_marked_record(contact, marked) -> None:
             summary=marked("record.entry.summary"),
             text=marked("record.entry.text"),
             people=marked("record.entry.people"),
+            around=[circle.pk],
         ),
         base_revision=1,
         why=marked("record.entryversion.why"),

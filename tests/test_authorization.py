@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from uphold.accounts.services import make_invitation
 from uphold.attachments.models import Attachment
 from uphold.demands.models import ChangeProposal
+from uphold.people.models import Person
 from uphold.processes.models import Membership, Process
 from uphold.record import calendar
 from uphold.record.models import Entry, Meeting, Step
@@ -152,6 +153,14 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     # making a calendar link answers with the page that shows it once (tests/test_once.py).
     "feeds": {"GET": GROUP_ONLY, "POST": expect(404, anonymous=302, members=403, group=400)},
     "feed": {"GET": expect(200)},
+    "people": {"GET": GROUP_ONLY},
+    "person-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "person": {"GET": GROUP_ONLY},
+    "person-edit": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "person-informed": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "person-stance": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "informing": {"GET": GROUP_ONLY},
+    "informing-demand": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
 }
 
 
@@ -208,6 +217,7 @@ def url_for(name: str, accounts) -> str:
         "entry_id": Entry.objects.filter(process__code="kestrel").first().pk,
         "meeting_id": Meeting.objects.filter(process__code="kestrel").first().pk,
         "step_id": Step.objects.filter(process__code="kestrel").first().pk,
+        "person_id": Person.objects.filter(process__code="kestrel").first().pk,
     }
     if name == "reset":
         params["token"] = reset_token(community.user)

@@ -63,7 +63,7 @@ def test_every_process_page_renders_its_menu_from_the_one_list(client_for):
 
 def test_a_page_that_names_no_known_tab_is_a_mistake_in_the_code(people):
     with pytest.raises(ValueError):
-        process_context(_membership("contact"), "people")
+        process_context(_membership("contact"), "no-such-tab")
 
 
 def test_what_a_member_may_do_comes_from_the_permission_function(people):

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from uphold.accounts import views as accounts
 from uphold.attachments import views as attachments
 from uphold.demands import views as demands
+from uphold.people import views as people
 from uphold.processes import views as processes
 from uphold.record import views as record
 from uphold.web import views as web
@@ -138,6 +139,18 @@ urlpatterns = [
     path("p/<slug:code>/steps/<int:step_id>/", record.step_view, name="step"),
     path("p/<slug:code>/steps/<int:step_id>/change/", record.step_change_view, name="step-change"),
     path("p/<slug:code>/calendar/", record.feeds_view, name="feeds"),
+    path("p/<slug:code>/people/", people.people_view, name="people"),
+    path("p/<slug:code>/people/new/", people.person_add_view, name="person-add"),
+    path("p/<slug:code>/people/<int:person_id>/", people.person_view, name="person"),
+    path("p/<slug:code>/people/<int:person_id>/edit/", people.person_edit_view, name="person-edit"),
+    path(
+        "p/<slug:code>/people/<int:person_id>/informed/",
+        people.informed_view,
+        name="person-informed",
+    ),
+    path("p/<slug:code>/people/<int:person_id>/stance/", people.stance_view, name="person-stance"),
+    path("p/<slug:code>/informing/", people.informing_view, name="informing"),
+    path("p/<slug:code>/informing/demand/", people.informing_demand_view, name="informing-demand"),
     path("calendar/<str:token>.ics", record.feed_view, name="feed"),
 ]
 

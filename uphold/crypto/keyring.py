@@ -59,6 +59,7 @@ class Keyring:
         self._pinned: dict[int, bool] = {}
         self._depth = 0
         self._live: dict[tuple[int, str], set[int]] = {}
+        self._preloaded: set[int] = set()
 
     def scope_key(
         self, process_id: int, scope: str, generation: int | None = None
@@ -68,6 +69,11 @@ class Keyring:
         Not the one marked active: a database writer can move that mark, for instance back to
         a retired key that a former member kept, and members would then write under it."""
         wanted = (process_id, scope, generation)
+        if wanted not in self._keys and process_id not in self._preloaded:
+            # The first key of a process opens all this actor holds in it, in one query: a
+            # page then costs the same whichever scopes its rows happen to be under.
+            self._preloaded.add(process_id)
+            self.preload(process_id)
         if wanted not in self._keys:
             self._keys[wanted] = self._open(process_id, scope, generation)
         return self._keys[wanted]

@@ -8,6 +8,7 @@ from uphold.accounts.forms import DateInput
 from uphold.accounts.models import User
 from uphold.crypto.keyring import NoKey
 from uphold.demands.models import Demand
+from uphold.people.queries import offered
 
 from .models import Channel, Direction, EntryKind, Outcome, Owner, StepStatus, Tag
 from .services import EntryData, StepData
@@ -38,6 +39,10 @@ def demand_choices(demands) -> list[tuple[str, str]]:
     return [(str(d.number), demand_label(d)) for d in demands]
 
 
+def _ids(values) -> list[int]:
+    return [int(v) for v in values or [] if str(v).isdigit() and len(str(v)) < 12]
+
+
 def _people(users) -> list[tuple[str, str]]:
     return [("", _("nobody named"))] + [(str(u.pk), u.username) for u in users]
 
@@ -58,11 +63,21 @@ class EntryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     by = forms.ChoiceField(label=_("Who from the group"), required=False)
+    around = forms.TypedMultipleChoiceField(
+        label=_("People and circles it is about"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "The newest 40 are listed. To link someone older, add the entry from their page."
+        ),
+    )
+    # Free text from before people and circles were listed: kept, and shown only where an
+    # entry has some, so it can be moved into the list or left.
     people = forms.CharField(
-        label=_("People involved"),
+        label=_("People noted in words"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("For example, the person around X the group talked to."),
     )
     tags = forms.MultipleChoiceField(
         label=_("Tags"), choices=Tag.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -84,6 +99,14 @@ class EntryForm(forms.Form):
         self.fields["demands"].choices = demand_choices(
             Demand.objects.filter(process=process).only("pk", "number", "process", "wording")
         )
+        linked = _ids(self.initial.get("around")) + _ids(
+            self.data.getlist("around") if self.data else []
+        )
+        self.fields["around"].choices = offered(process, also=linked)
+        if not self.fields["around"].choices:
+            del self.fields["around"]
+        if not (self.initial.get("people") or (self.data and self.data.get("people"))):
+            del self.fields["people"]
 
     def data_object(self) -> EntryData:
         data = self.cleaned_data
@@ -95,9 +118,10 @@ class EntryForm(forms.Form):
             by=self.group.get(data["by"] or ""),
             summary=data["summary"],
             text=data["text"],
-            people=data["people"],
+            people=data.get("people", ""),
             tags=data["tags"],
             demand_numbers=data["demands"],
+            around=data.get("around", []),
         )
 
 

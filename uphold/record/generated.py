@@ -17,6 +17,7 @@ from uphold.accounts.models import User
 from uphold.demands import sample as demands_sample
 from uphold.demands import services as demands
 from uphold.demands.models import Demand
+from uphold.people import services as people
 from uphold.processes.queries import meeting_zone
 
 from . import services
@@ -80,9 +81,49 @@ def fill_demands(code: str, support: User) -> None:
     )  # fmt: skip
 
 
+PEOPLE = [
+    ("person", "partner", "His partner"), ("person", "friend", "A close friend"),
+    ("person", "family", "His brother"), ("circle", "political_group", "The new political group"),
+    ("circle", "housing_project", "The housing project"), ("circle", "workplace", "His workplace"),
+    ("person", "sexual_partner", "A new partner"), ("circle", "scene", "The local scene"),
+]  # fmt: skip
+
+
+def fill_people(code: str, contact: User, count: int, plan: Plan, rng: random.Random) -> list:
+    """People and circles around him; the group informs some (often only at the top), he
+    informs few, and some friends stay "neutral"."""
+    made = people.add_people(
+        contact,
+        code,
+        [
+            people.PersonData(kind=kind, relation=relation, name=f"{name} {i + 1}")
+            for i, (kind, relation, name) in enumerate(
+                PEOPLE[i % len(PEOPLE)] for i in range(count)
+            )
+        ],
+    )
+    span = (timezone.localdate() - plan.start).days
+    for person in made:
+        roll = rng.random()
+        day = plan.start + timedelta(days=rng.randint(0, span))
+        if roll < 0.6:
+            by = "respondent" if roll < 0.15 else "group"
+            reach = (
+                rng.choice(["leaders", "leaders", "part", "everyone"]) if person.is_circle else ""
+            )
+            people.add_informing(
+                contact, code, person.pk, people.InformingData(on=day, by=by, reach=reach)
+            )
+        if rng.random() < 0.5:
+            stance = rng.choice(["neutral", "neutral", "supports", "hostile"])
+            people.change_stance(contact, code, person.pk, people.StanceData(on=day, stance=stance))
+    return [person.pk for person in made]
+
+
 def fill_record(code: str, contact: User, entries: int, rng: random.Random) -> None:
     today = timezone.localdate()
     plan = plan_for(entries, today, rng)
+    around = fill_people(code, contact, min(60, 3 + entries // 100), plan, rng)
     span = (today - plan.start).days
     days = sorted(plan.start + timedelta(days=rng.randint(0, span)) for _ in range(entries))
     meetings = sorted(
@@ -99,7 +140,10 @@ def fill_record(code: str, contact: User, entries: int, rng: random.Random) -> N
             written += _meeting(code, contact, meetings.pop(0), plan, zone, today, rng, first)
         if written >= entries:
             break
-        waiting.append(_entry(day, plan, rng))
+        entry = _entry(day, plan, rng)
+        if entry.direction == "to_circle":
+            entry.around = [rng.choice(around)]
+        waiting.append(entry)
         written += 1
     services.add_entries(contact, code, waiting)
     soon = today + timedelta(days=rng.randint(5, 40))

@@ -83,9 +83,12 @@ class Entry(Chained, models.Model):
     )
     summary = EncryptedTextField(_("in short"), scope="record")
     text = EncryptedTextField(_("the message or notes in full"), scope="record")
+    # What was noted of people as free text before people and circles were listed (`around`).
     people = EncryptedTextField(_("people involved"), scope="record")
     tags = models.JSONField(default=list, blank=True)
     demands = models.ManyToManyField("demands.Demand", blank=True, related_name="entries")
+    # The people and circles around X the entry is about.
+    around = models.ManyToManyField("people.Person", blank=True, related_name="entries")
     attachments = models.ManyToManyField("attachments.Attachment", blank=True, related_name="+")
     # Raised by each edit; an edit made against an older revision is a conflict.
     revision = models.PositiveIntegerField(default=1)
@@ -148,6 +151,7 @@ class EntryVersion(Chained, models.Model):
     people = EncryptedTextField(scope="record")
     tags = models.JSONField(default=list)
     demand_numbers = models.JSONField(default=list)
+    around_ids = models.JSONField(default=list)
     replaced_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -27,6 +27,7 @@ from uphold.audit import services as audit
 from uphold.audit.models import Kind
 from uphold.crypto.fields import checking_keys_once
 from uphold.demands.models import Demand
+from uphold.people.models import Person
 from uphold.processes.models import EARLIEST, Membership, Process, Role
 from uphold.processes.permissions import authorize
 from uphold.processes.queries import meeting_zone, terms_of
@@ -80,6 +81,7 @@ class EntryData:
     people: str = ""
     tags: list[str] = field(default_factory=list)
     demand_numbers: list[int] = field(default_factory=list)
+    around: list[int] = field(default_factory=list)  # ids of people and circles around X
 
 
 def _too_long(name: str, value: str, limit: int) -> dict[str, list[str]]:
@@ -131,6 +133,12 @@ def clean_entry(process: Process, data: EntryData, confirm_future: bool) -> Entr
     )
     if numbers - known:
         errors["demands"] = [_("Choose demands of this process.")]
+    data.around = sorted(set(data.around))
+    if (
+        data.around
+        and len(data.around) != Person.objects.filter(process=process, pk__in=data.around).count()
+    ):
+        errors["around"] = [_("Choose people and circles of this process.")]
     if errors:
         raise ValidationError(errors)
     if data.occurred_on > timezone.localdate() and not confirm_future:
@@ -168,6 +176,8 @@ def _write_entry(entry: Entry, data: EntryData) -> None:
         entry.demands.set(
             Demand.objects.filter(process=entry.process, number__in=data.demand_numbers)
         )
+    if not new or data.around:
+        entry.around.set(data.around)  # checked to be this process's by clean_entry
 
 
 def add_entry(
@@ -228,6 +238,7 @@ def edit_entry(
             by=entry.by,
             tags=entry.tags,
             demand_numbers=sorted(entry.demands.values_list("number", flat=True)),
+            around_ids=sorted(entry.around.values_list("pk", flat=True)),
             replaced_by=actor,
         )
         version.summary, version.text, version.people, version.why = (

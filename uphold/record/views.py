@@ -137,9 +137,11 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @once.guarded
 def entry_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
-    form = _entry_form(
-        request, membership, initial={"occurred_on": timezone.localdate(), "by": request.user.pk}
-    )
+    initial = {"occurred_on": timezone.localdate(), "by": request.user.pk}
+    about = request.GET.get("about", "")
+    if about.isdigit() and len(about) < 12:  # "Log something about them", from their page
+        initial["around"] = [int(about)]
+    form = _entry_form(request, membership, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             entry = services.add_entry(
@@ -175,6 +177,7 @@ def entry_view(request: HttpRequest, membership: Membership, entry_id: int) -> H
         tab="log",
         entry=entry,
         entry_demands=list(entry.demands.order_by("number")),
+        around=list(entry.around.only("pk", "process", "relation", "name")),
         versions=list(entry.versions.select_related("by", "replaced_by")),
         documents=[{"attachment": a, "name": a.name} for a in entry.attachments.all()],
         meeting=Meeting.objects.filter(entry=entry).first(),
@@ -195,6 +198,7 @@ def entry_edit_view(request: HttpRequest, membership: Membership, entry_id: int)
         "summary": entry.summary,
         "text": entry.text,
         "people": entry.people,
+        "around": list(entry.around.values_list("pk", flat=True)),
         "tags": entry.tags,
         "demands": list(entry.demands.values_list("number", flat=True)),
         "revision": entry.revision,

@@ -30,6 +30,7 @@ TABS: tuple[Tab, ...] = (
     Tab("overview", _("Overview"), "process", "process.view"),
     Tab("demands", _("Letter and demands"), "demands", "demands.view"),
     Tab("log", _("Log"), "log", "record.view"),
+    Tab("people", _("People and circles"), "people", "record.view"),
     Tab("meetings", _("Meetings"), "meetings", "record.view"),
     Tab("steps", _("Steps"), "steps", "record.view"),
     Tab("members", _("Members"), "members", "members.view"),
