@@ -10,6 +10,7 @@ from uphold.accounts.models import Invitation
 from uphold.demands.models import ChangeProposal
 from uphold.processes.models import Membership, Process
 from uphold.record.models import Entry, Meeting, Step
+from uphold.reflections.models import Reflection, Review
 
 PREFIX = "p/<slug:code>/"
 
@@ -28,6 +29,8 @@ def samples(process: Process) -> dict[str, object]:
     meeting = Meeting.objects.filter(process=process).exclude(outcome="").order_by("-pk").first()
     proposal = ChangeProposal.objects.filter(process=process).order_by("-pk").first()
     invitation = Invitation.objects.filter(process=process).order_by("-pk").first()
+    reflection = Reflection.objects.filter(process=process).order_by("-pk").first()
+    review = Review.objects.filter(process=process).order_by("-pk").first()
     return {
         "code": process.code,
         "number": 1,
@@ -39,6 +42,8 @@ def samples(process: Process) -> dict[str, object]:
         "proposal_id": proposal.pk if proposal else 0,
         "invitation_id": invitation.pk if invitation else 0,
         "attachment_id": uuid.UUID(int=0),
+        "reflection_id": reflection.pk if reflection else 0,
+        "review_id": review.pk if review else 0,
     }
 
 
