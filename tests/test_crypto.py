@@ -187,7 +187,6 @@ SAME_TEXT |= {
 }
 
 
-
 @pytest.mark.parametrize("role", list(ROLE_OPENS))
 def test_each_role_opens_exactly_what_its_scopes_allow(role, people, accounts):
     """With one member's password and a copy of the database, open everything possible."""
