@@ -246,3 +246,25 @@ def test_patterns_cost_the_same_queries_at_10_and_1000_entries(as_member):
     assert sum(figures.patterns(kestrel)["tags"]["totals"]) == already + sum(
         len(tags[i % 4]) for n in (10, 990) for i in range(n)
     )
+
+
+def test_the_demo_has_a_self_centred_reflection_released_without_his_words(db, demo_mode):
+    from uphold.web import demo
+
+    from .conftest import log_in
+    from .test_demo_story import build_demo
+
+    process = build_demo()
+    copy = ReleasedReview.objects.get(process=process)
+    assert (copy.centring, copy.responsibility, copy.with_quotes) == (2, 0, False)
+    account = next(a for a in demo.load_accounts() if a["role"] == "survivor")
+    from django.test import Client
+
+    from uphold.accounts.models import User
+
+    survivor = log_in(Client(), User.objects.get(username="survivor"), account["password"])
+    page = survivor.get(reverse("reviews-released", args=["kestrel"])).content.decode()
+    assert "An apology for her feelings, not for his acts." in page
+    assert "hardest of my life" not in page
+    tags = figures.patterns(process)["tags"]["totals"]
+    assert tags[2] >= 1 and tags[3] >= 1  # his refusal: self-victimisation and denial

@@ -26,20 +26,24 @@ def reflections(process: Process) -> list[dict]:
     ]
 
 
-def side_by_side(rows: list) -> list[dict]:
-    """For each question, one cell per review (or released copy), in the given order."""
+def side_by_side(rows: list, labels: list[str] | None = None) -> list[dict]:
+    """For each question, one cell per review (or version, or released copy), in the given
+    order; each cell carries its column's label, which names it where the table is shown as
+    cards (on a phone)."""
     answers = [answers_of(row) for row in rows]
+    labels = labels or [""] * len(rows)
     return [
         {
             "question": question,
             "reversed": name in REVERSED,
             "cells": [
                 {
+                    "label": label,
                     "score": score_label(a[name].score),
                     "quotes": a[name].quotes,
                     "note": a[name].note,
                 }
-                for a in answers
+                for a, label in zip(answers, labels, strict=True)
             ],
         }
         for name, question in QUESTIONS

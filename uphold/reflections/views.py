@@ -132,7 +132,13 @@ def reflection_view(
             }
             for r in reviews
         ],
-        rows=queries.side_by_side(reviews),
+        rows=queries.side_by_side(
+            reviews,
+            [
+                _("Review by %(name)s") % {"name": r.author.username if r.author else "?"}
+                for r in reviews
+            ],
+        ),
     )
 
 
@@ -178,7 +184,11 @@ def review_view(request: HttpRequest, membership: Membership, review_id: int) ->
         review=review,
         reflection=review.reflection,
         mine=services.may_edit(request.user, review),
-        rows=queries.side_by_side([review, *versions]),
+        rows=queries.side_by_side(
+            [review, *versions],
+            [_("Now (version %(n)s)") % {"n": review.revision}]
+            + [_("Version %(n)s") % {"n": v.revision} for v in versions],
+        ),
         versions=versions,
         copy=copy,
         release_form=ReleaseForm(),
