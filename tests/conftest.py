@@ -139,6 +139,7 @@ def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
         )
     with using(contact_ring):
         _fill_marked_record(contact, marked)
+        _fill_marked_reflections(contact, marked)
 
 
 def _fill_marked_record(contact, marked) -> None:
@@ -268,6 +269,35 @@ def _fill_marked_record(contact, marked) -> None:
     confirmation.save()
     # As a member's edits before sending are recorded (see send_confirmation).
     audit.record(contact, confirmation.process, Kind.CHANGE, confirmation)
+
+
+def _fill_marked_reflections(contact, marked) -> None:
+    """A reflection, its review changed once (so a version is kept), released with quotes."""
+    from uphold.reflections import services as reflections
+    from uphold.reflections.models import QUESTION_NAMES
+
+    def answers(model: str) -> dict:
+        return {
+            name: reflections.Answer(
+                1,
+                marked(f"reflections.{model}.{name}_quotes"),
+                marked(f"reflections.{model}.{name}_note"),
+            )
+            for name in QUESTION_NAMES
+        }
+
+    reflection = reflections.add_reflection(
+        contact,
+        "kestrel",
+        written_on=timezone.localdate(),
+        source="pasted",
+        text=marked("reflections.reflection.text"),
+    )
+    review = reflections.add_review(contact, "kestrel", reflection.pk, answers("reviewversion"))
+    reflections.edit_review(
+        contact, "kestrel", review.pk, answers("review"), base_revision=review.revision
+    )
+    reflections.release(contact, "kestrel", review.pk, with_quotes=True)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from uphold.demands.models import ChangeProposal
 from uphold.people.models import Person
 from uphold.processes.models import Membership, Process
 from uphold.record.models import Entry, Meeting, Step
+from uphold.reflections.models import Reflection, Review
 
 PREFIX = "p/<slug:code>/"
 
@@ -30,6 +31,8 @@ def samples(process: Process) -> dict[str, object]:
     proposal = ChangeProposal.objects.filter(process=process).order_by("-pk").first()
     invitation = Invitation.objects.filter(process=process).order_by("-pk").first()
     person = Person.objects.filter(process=process).order_by("-pk").first()
+    reflection = Reflection.objects.filter(process=process).order_by("-pk").first()
+    review = Review.objects.filter(process=process).order_by("-pk").first()
     return {
         "code": process.code,
         "number": 1,
@@ -42,6 +45,8 @@ def samples(process: Process) -> dict[str, object]:
         "invitation_id": invitation.pk if invitation else 0,
         "attachment_id": uuid.UUID(int=0),
         "person_id": person.pk if person else 0,
+        "reflection_id": reflection.pk if reflection else 0,
+        "review_id": review.pk if review else 0,
     }
 
 

@@ -13,6 +13,7 @@ from uphold.people.models import Person
 from uphold.processes.models import Membership, Process
 from uphold.record import calendar
 from uphold.record.models import Entry, Meeting, Step
+from uphold.reflections.models import Reflection, Review
 
 from .conftest import ROLES, database_state
 
@@ -161,6 +162,19 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "person-stance": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
     "informing": {"GET": GROUP_ONLY},
     "informing-demand": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
+    # Reflections and reviews are the record's; the fixture's review is the contact member's
+    # own, so they may change it. Its release is withdrawn by a post; an empty release form
+    # (no one-time token) is refused.
+    "reflections": {"GET": GROUP_ONLY},
+    "reflection-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "reflection": {"GET": GROUP_ONLY},
+    "review-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "review": {"GET": GROUP_ONLY},
+    "review-edit": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "review-release": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "review-withdraw": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY | {"contact": 302}},
+    # Released reviews are the survivor's side's to read: never X's or the community group's.
+    "reviews-released": {"GET": expect(404, anonymous=302, members=403, survivor=200, group=200)},
 }
 
 
@@ -218,6 +232,8 @@ def url_for(name: str, accounts) -> str:
         "meeting_id": Meeting.objects.filter(process__code="kestrel").first().pk,
         "step_id": Step.objects.filter(process__code="kestrel").first().pk,
         "person_id": Person.objects.filter(process__code="kestrel").first().pk,
+        "reflection_id": Reflection.objects.filter(process__code="kestrel").first().pk,
+        "review_id": Review.objects.filter(process__code="kestrel").first().pk,
     }
     if name == "reset":
         params["token"] = reset_token(community.user)

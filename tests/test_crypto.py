@@ -13,6 +13,7 @@ from uphold.crypto.keyring import Keyring, NoKey, using
 from uphold.crypto.models import ProcessInbox, SealedScopeKey, UserKey
 from uphold.processes import scopes
 from uphold.processes.models import Membership, Process
+from uphold.reflections.models import QUESTION_NAMES
 
 from .conftest import MARK, password_change
 from .crypto_tools import encrypted_field_labels, every_ciphertext, open_everything
@@ -114,6 +115,12 @@ SURVIVOR_FIELDS = {
     ),
     "demands.changeproposal.answer",
     "demands.progress.note",
+    # A review released to the survivor's side: a copy under their scope.
+    *(
+        f"reflections.releasedreview.{name}_{part}"
+        for name in QUESTION_NAMES
+        for part in ("quotes", "note")
+    ),
 }
 RECORD_FIELDS = {
     "processes.process.title",
@@ -131,6 +138,13 @@ RECORD_FIELDS = {
     *(f"people.person.{n}" for n in ("name", "notes", "answer")),
     "people.informing.note",
     "people.stancechange.note",
+    "reflections.reflection.text",
+    *(
+        f"reflections.{model}.{name}_{part}"
+        for model in ("review", "reviewversion")
+        for name in QUESTION_NAMES
+        for part in ("quotes", "note")
+    ),
 }
 # What X reads beyond the demands: his steps, where meetings are, confirmations sent to him.
 RESPONDENT_FIELDS = {
@@ -166,6 +180,13 @@ SAME_TEXT |= {
     f"demands.{model}.{name}": {f"demands.letter.{name}", f"demands.letterversion.{name}"}
     for model in ("letter", "letterversion")
     for name in ("text", "handed_to")
+}
+
+# A released review is a copy of the review's text under the survivor's scope.
+SAME_TEXT |= {
+    f"reflections.releasedreview.{name}_{part}": {f"reflections.review.{name}_{part}"}
+    for name in QUESTION_NAMES
+    for part in ("quotes", "note")
 }
 
 

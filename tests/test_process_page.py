@@ -8,6 +8,8 @@ from uphold.web.process_page import MAY, TABS, process_context
 
 GROUP_TABS = [tab.name for tab in TABS]
 EVERY_MEMBER_TABS = ["overview", "demands"]
+# The survivor's side also reads the reviews the contact group released to it.
+SURVIVOR_TABS = [*EVERY_MEMBER_TABS, "released"]
 
 
 def _membership(role: str) -> Membership:
@@ -24,7 +26,7 @@ def _shown(context: dict) -> list[str]:
     [
         ("support", GROUP_TABS),
         ("contact", GROUP_TABS),
-        ("survivor", EVERY_MEMBER_TABS),
+        ("survivor", SURVIVOR_TABS),
         ("community", EVERY_MEMBER_TABS),
         ("respondent", EVERY_MEMBER_TABS),
     ],

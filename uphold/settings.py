@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "uphold.demands",
     "uphold.record",
     "uphold.people",
+    "uphold.reflections",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -9,6 +9,7 @@ from uphold.demands import views as demands
 from uphold.people import views as people
 from uphold.processes import views as processes
 from uphold.record import views as record
+from uphold.reflections import views as reflections
 from uphold.web import views as web
 from uphold.web.access import public_view
 
@@ -138,6 +139,35 @@ urlpatterns = [
     path("p/<slug:code>/steps/new/", record.step_add_view, name="step-add"),
     path("p/<slug:code>/steps/<int:step_id>/", record.step_view, name="step"),
     path("p/<slug:code>/steps/<int:step_id>/change/", record.step_change_view, name="step-change"),
+    path("p/<slug:code>/reflections/", reflections.reflections_view, name="reflections"),
+    path("p/<slug:code>/reflections/new/", reflections.reflection_add_view, name="reflection-add"),
+    path(
+        "p/<slug:code>/reflections/<int:reflection_id>/",
+        reflections.reflection_view,
+        name="reflection",
+    ),
+    path(
+        "p/<slug:code>/reflections/<int:reflection_id>/review/",
+        reflections.review_add_view,
+        name="review-add",
+    ),
+    path("p/<slug:code>/reviews/<int:review_id>/", reflections.review_view, name="review"),
+    path(
+        "p/<slug:code>/reviews/<int:review_id>/edit/",
+        reflections.review_edit_view,
+        name="review-edit",
+    ),
+    path(
+        "p/<slug:code>/reviews/<int:review_id>/release/",
+        reflections.review_release_view,
+        name="review-release",
+    ),
+    path(
+        "p/<slug:code>/reviews/<int:review_id>/withdraw/",
+        reflections.review_withdraw_view,
+        name="review-withdraw",
+    ),
+    path("p/<slug:code>/released/", reflections.released_view, name="reviews-released"),
     path("p/<slug:code>/calendar/", record.feeds_view, name="feeds"),
     path("p/<slug:code>/people/", people.people_view, name="people"),
     path("p/<slug:code>/people/new/", people.person_add_view, name="person-add"),

@@ -59,6 +59,12 @@ PROCESS_ACTIONS = {
     "demands.progress": Roles(SURVIVOR_SIDE | {Role.CONTACT}),
     "demands.answers": Reads(scopes.RECORD),
     "demands.answer": Roles(GROUP),
+    # X's reflections and the contact group's reviews of them (uphold/reflections/): the
+    # record's; a review released to the survivor's side is read in the survivor's scope.
+    "reflections.view": Reads(scopes.RECORD),
+    "reflections.write": Roles(frozenset({Role.CONTACT})),
+    "reviews.release": Roles(frozenset({Role.CONTACT})),
+    "reviews.released": Reads(scopes.SURVIVOR),
     "letter.edit": Roles(SURVIVOR_SIDE),
     # Whoever handed it over may say so: the survivor's side, or the contact group for X.
     "letter.hand_over": Roles(SURVIVOR_SIDE | {Role.CONTACT}),
