@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 
 from uphold.accounts.models import User
 from uphold.demands.models import LetterVersion
+from uphold.people.queries import informing_view
 from uphold.processes.models import Process
 from uphold.processes.sample import story_day
 from uphold.record import reminders
@@ -27,9 +28,9 @@ def build_demo() -> Process:
     return Process.objects.get(code="kestrel")
 
 
-def contact_client() -> Client:
-    account = next(a for a in demo.load_accounts() if a["role"] == "contact")
-    return log_in(Client(), User.objects.get(username="contact"), account["password"])
+def contact_client(role: str = "contact") -> Client:
+    account = next(a for a in demo.load_accounts() if a["role"] == role)
+    return log_in(Client(), User.objects.get(username=account["username"]), account["password"])
 
 
 def test_the_demo_began_with_the_letter_and_came_to_uphold_today(db, demo_mode):
@@ -72,3 +73,22 @@ def test_the_demos_health_is_the_reports_and_its_worker_has_reminders_to_send(db
     assert 300 < health.longest_silence < 500
     kinds = {reminder.kind for reminder in reminders.occasions(process, today)}
     assert kinds == {"silence", "step_overdue"}
+
+
+def test_the_demos_people_show_that_x_informed_no_one_himself(db, demo_mode):
+    """The report: the group informed his partner and friends, friends stayed "neutral", and
+    the new political group he joined was never told: demand 2 is open, and says why."""
+    process = build_demo()
+    view = informing_view(process)
+    assert view.by_x == 0 and view.by_group >= 1 and not view.met
+    page = contact_client().get(reverse("informing", args=[process.code])).content.decode()
+    uninformed = page.split('id="uninformed-heading"')[1].split("</section>")[0]
+    assert "His new political group" in uninformed
+    others = page.split('id="others-heading"')[1].split("</section>")[0]
+    assert "His partner at the time" in others and "not by X" in others
+    assert "This follows demand 2." in page
+    friend = contact_client().get(reverse("people", args=[process.code])).content.decode()
+    assert "hostile to the demands" in friend and "“neutral”" in friend
+    demand = reverse("demand", args=[process.code, 2])
+    assert "Informing the people around him" in contact_client().get(demand).content.decode()
+    assert "Informing the people" not in contact_client("respondent").get(demand).content.decode()

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from uphold.people.models import InformingDemand
+from uphold.people.queries import informing_view
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
 from uphold.processes.queries import terms_of
@@ -163,8 +165,17 @@ def demand_add_view(request: HttpRequest, membership: Membership) -> HttpRespons
 @require_GET
 def demand_view(request: HttpRequest, membership: Membership, number: int) -> HttpResponse:
     demand = _demand(membership, number)
+    informing = None
+    if allowed(membership, "record.view"):  # who around X is informed is the record's
+        chosen = InformingDemand.objects.filter(process=membership.process, demand=demand)
+        if chosen.exists():
+            informing = informing_view(membership.process)
     return _page(
-        request, "demands/demand.html", membership, page=queries.demand_page(membership, demand)
+        request,
+        "demands/demand.html",
+        membership,
+        page=queries.demand_page(membership, demand),
+        informing=informing,
     )
 
 

@@ -88,7 +88,7 @@ def informed_of(people: list[Person]) -> dict[int, Informed]:
     """Each person's informings, in one query for all of them."""
     rows: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for person_id, by, reach in Informing.objects.filter(
-        person_id__in=[p.pk for p in people]
+        person_id__in=[p.pk for p in people], process__in={p.process_id for p in people}
     ).values_list("person_id", "by", "reach"):
         rows[person_id].append((by, reach))
     return {person.pk: informed(person, rows[person.pk]) for person in people}
@@ -108,9 +108,15 @@ def people_page(process: Process, kind: str, offset: int, limit: int = PEOPLE_PA
     return [{"person": p, "informed": standing[p.pk]} for p in people]
 
 
+def about(person: Person) -> QuerySet[Entry]:
+    """The log entries linked to the person, of its own process only."""
+    return person.entries.filter(process=person.process_id)
+
+
 def entries_about(person: Person, offset: int, limit: int = ENTRIES_PAGE) -> list[Entry]:
     return list(
-        person.entries.order_by("-occurred_on", "-pk")
+        about(person)
+        .order_by("-occurred_on", "-pk")
         .select_related("by")
         .defer("text", "people")[offset : offset + limit]
     )

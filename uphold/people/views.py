@@ -79,10 +79,11 @@ def person_add_view(request: HttpRequest, membership: Membership) -> HttpRespons
 def person_view(request: HttpRequest, membership: Membership, person_id: int) -> HttpResponse:
     person = _person(membership, person_id)
     try:
-        pager = paging.pager(request, person.entries.count(), queries.ENTRIES_PAGE)
+        pager = paging.pager(request, queries.about(person).count(), queries.ENTRIES_PAGE)
     except paging.BadPage as error:
         return paging.refused(request, error, process_context(membership, "people"))
-    informings = list(person.informings.select_related("entry"))
+    # Only rows of this process, whatever a row written behind Uphold's back points to.
+    informings = list(person.informings.filter(process=person.process_id).select_related("entry"))
     return _page(
         request,
         "people/person.html",
@@ -90,7 +91,7 @@ def person_view(request: HttpRequest, membership: Membership, person_id: int) ->
         person=person,
         informed=queries.informed(person, [(i.by, i.reach) for i in informings]),
         informings=informings,
-        stances=list(person.stances.select_related("entry")),
+        stances=list(person.stances.filter(process=person.process_id).select_related("entry")),
         entries=queries.entries_about(person, pager.offset),
         pager=pager,
     )
@@ -146,7 +147,7 @@ def person_edit_view(request: HttpRequest, membership: Membership, person_id: in
 
 def _entries_for(person: Person) -> list[Entry]:
     """What a change may be linked to: the entries about them, then the newest of the log."""
-    about = list(person.entries.order_by("-occurred_on", "-pk").defer("text", "people")[:30])
+    about = list(queries.about(person).order_by("-occurred_on", "-pk").defer("text", "people")[:30])
     known = {e.pk for e in about}
     latest = Entry.objects.filter(process_id=person.process_id).exclude(pk__in=known)
     return about + list(latest.order_by("-occurred_on", "-pk").defer("text", "people")[:20])

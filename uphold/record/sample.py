@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from uphold.accounts.models import User
+from uphold.people import sample as people_sample
 from uphold.processes.queries import meeting_zone
 from uphold.processes.sample import story_day
 
@@ -55,8 +56,10 @@ MEETINGS = [
 
 
 def fill_record(code: str, contact: User) -> None:
+    around = people_sample.add_people(code, contact)
+    entry_on = {}
     for when, kind, direction, summary, tags in HISTORY:
-        services.add_entry(
+        entry_on[when] = services.add_entry(
             contact,
             code,
             EntryData(
@@ -68,8 +71,10 @@ def fill_record(code: str, contact: User) -> None:
                 summary=summary,
                 tags=tags,
                 demand_numbers=[1] if "shifting" in tags or "denial" in tags else [],
+                around=[around[key] for key in people_sample.ENTRIES_ABOUT.get(when, [])],
             ),
-        )
+        ).pk
+    people_sample.add_history(code, contact, around, entry_on)
     zone = meeting_zone(contact.memberships.get(process__code=code).process)
     for day, outcome, minutes, steps in MEETINGS:
         services.record_past_meeting(

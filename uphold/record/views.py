@@ -177,7 +177,11 @@ def entry_view(request: HttpRequest, membership: Membership, entry_id: int) -> H
         tab="log",
         entry=entry,
         entry_demands=list(entry.demands.order_by("number")),
-        around=list(entry.around.only("pk", "process", "relation", "name")),
+        around=list(
+            entry.around.filter(process=membership.process).only(
+                "pk", "process", "relation", "name"
+            )
+        ),
         versions=list(entry.versions.select_related("by", "replaced_by")),
         documents=[{"attachment": a, "name": a.name} for a in entry.attachments.all()],
         meeting=Meeting.objects.filter(entry=entry).first(),
