@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from uphold.accounts.models import Invitation
 from uphold.demands.models import ChangeProposal
 from uphold.processes.models import Membership, Process
+from uphold.programmes.models import Referral
 from uphold.record.models import Entry, Meeting, Step
 
 PREFIX = "p/<slug:code>/"
@@ -28,6 +29,7 @@ def samples(process: Process) -> dict[str, object]:
     meeting = Meeting.objects.filter(process=process).exclude(outcome="").order_by("-pk").first()
     proposal = ChangeProposal.objects.filter(process=process).order_by("-pk").first()
     invitation = Invitation.objects.filter(process=process).order_by("-pk").first()
+    referral = Referral.objects.filter(process=process).order_by("-pk").first()
     return {
         "code": process.code,
         "number": 1,
@@ -39,6 +41,7 @@ def samples(process: Process) -> dict[str, object]:
         "proposal_id": proposal.pk if proposal else 0,
         "invitation_id": invitation.pk if invitation else 0,
         "attachment_id": uuid.UUID(int=0),
+        "referral_id": referral.pk if referral else 0,
     }
 
 

@@ -10,6 +10,7 @@ from uphold.accounts.services import make_invitation
 from uphold.attachments.models import Attachment
 from uphold.demands.models import ChangeProposal
 from uphold.processes.models import Membership, Process
+from uphold.programmes.models import Programme, Referral
 from uphold.record import calendar
 from uphold.record.models import Entry, Meeting, Step
 
@@ -46,6 +47,9 @@ ADMIN_ONLY = expect(403, anonymous=302, admin=200)
 CONTACT_ONLY = expect(404, anonymous=302, members=403, contact=200)
 CONTACT_POST = expect(404, anonymous=302, members=403, contact=400)
 CONTACT_POST_ONLY = expect(404, anonymous=302, members=403, contact=405)
+# Server pages (no process): a member of some process's support or contact group.
+DIRECTORY = expect(403, anonymous=302, group=200, outsider=200)
+DIRECTORY_POST = expect(403, anonymous=302, group=400, outsider=400)
 
 MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "home": {"GET": expect(200, anonymous=302)},
@@ -152,6 +156,19 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     # making a calendar link answers with the page that shows it once (tests/test_once.py).
     "feeds": {"GET": GROUP_ONLY, "POST": expect(404, anonymous=302, members=403, group=400)},
     "feed": {"GET": expect(200)},
+    # The programme directory belongs to no process: it is kept by whoever is in a support or
+    # contact group of some process (the outsider is heron's support group); nobody else.
+    "programmes": {"GET": DIRECTORY},
+    # Without the form's one-time token, a post is refused with 400 (web/once.py).
+    "programme-add": {"GET": DIRECTORY, "POST": DIRECTORY_POST},
+    "programmes-import": {"GET": DIRECTORY, "POST": DIRECTORY_POST},
+    "programme": {"GET": DIRECTORY},
+    "programme-edit": {"GET": DIRECTORY, "POST": DIRECTORY_POST},
+    # A process's referrals are its record: read by both groups, written by the contact group.
+    "referrals": {"GET": GROUP_ONLY},
+    "referral-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "referral": {"GET": GROUP_ONLY},
+    "referral-change": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
 }
 
 
@@ -208,6 +225,8 @@ def url_for(name: str, accounts) -> str:
         "entry_id": Entry.objects.filter(process__code="kestrel").first().pk,
         "meeting_id": Meeting.objects.filter(process__code="kestrel").first().pk,
         "step_id": Step.objects.filter(process__code="kestrel").first().pk,
+        "programme_id": Programme.objects.first().pk,
+        "referral_id": Referral.objects.filter(process__code="kestrel").first().pk,
     }
     if name == "reset":
         params["token"] = reset_token(community.user)

@@ -128,6 +128,9 @@ RECORD_FIELDS = {
     "record.step.evidence",
     "record.stepchange.reason",
     *(f"record.confirmation.draft_{n}" for n in ("to_address", "subject", "body")),
+    "programmes.referral.other_name",
+    "programmes.referralchange.reasons",
+    "programmes.referralchange.note",
 }
 # What X reads beyond the demands: his steps, where meetings are, confirmations sent to him.
 RESPONDENT_FIELDS = {

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "uphold.attachments",
     "uphold.demands",
     "uphold.record",
+    "uphold.programmes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -7,6 +7,7 @@ from uphold.accounts import views as accounts
 from uphold.attachments import views as attachments
 from uphold.demands import views as demands
 from uphold.processes import views as processes
+from uphold.programmes import views as programmes
 from uphold.record import views as record
 from uphold.web import views as web
 from uphold.web.access import public_view
@@ -139,6 +140,28 @@ urlpatterns = [
     path("p/<slug:code>/steps/<int:step_id>/change/", record.step_change_view, name="step-change"),
     path("p/<slug:code>/calendar/", record.feeds_view, name="feeds"),
     path("calendar/<str:token>.ics", record.feed_view, name="feed"),
+    # The programme directory, shared by the server, and each process's referrals.
+    path("programmes/", programmes.directory_view, name="programmes"),
+    path("programmes/new/", programmes.programme_add_view, name="programme-add"),
+    path("programmes/import/", programmes.import_view, name="programmes-import"),
+    path("programmes/<int:programme_id>/", programmes.programme_view, name="programme"),
+    path(
+        "programmes/<int:programme_id>/edit/",
+        programmes.programme_edit_view,
+        name="programme-edit",
+    ),
+    path("p/<slug:code>/programme/", programmes.referrals_view, name="referrals"),
+    path("p/<slug:code>/programme/new/", programmes.referral_add_view, name="referral-add"),
+    path(
+        "p/<slug:code>/programme/<int:referral_id>/",
+        programmes.referral_view,
+        name="referral",
+    ),
+    path(
+        "p/<slug:code>/programme/<int:referral_id>/change/",
+        programmes.referral_change_view,
+        name="referral-change",
+    ),
 ]
 
 handler400 = "uphold.web.errors.bad_request"

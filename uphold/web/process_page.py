@@ -32,6 +32,7 @@ TABS: tuple[Tab, ...] = (
     Tab("log", _("Log"), "log", "record.view"),
     Tab("meetings", _("Meetings"), "meetings", "record.view"),
     Tab("steps", _("Steps"), "steps", "record.view"),
+    Tab("programme", _("Programme"), "referrals", "record.view"),
     Tab("members", _("Members"), "members", "members.view"),
     Tab("documents", _("Documents"), "documents", "documents.view"),
     Tab("audit", _("Audit log"), "audit", "audit.view"),
