@@ -72,3 +72,19 @@ def test_the_demos_health_is_the_reports_and_its_worker_has_reminders_to_send(db
     assert 300 < health.longest_silence < 500
     kinds = {reminder.kind for reminder in reminders.occasions(process, today)}
     assert kinds == {"silence", "step_overdue"}
+
+
+def test_the_demos_referral_is_the_reports_researched_by_the_group_and_refused(db, demo_mode):
+    from uphold.programmes.models import Referral
+    from uphold.programmes.queries import referral_figures
+
+    process = build_demo()
+    figures = referral_figures(process)
+    assert (figures["researched_by_group"], figures["researched_by_x"]) == (1, 0)
+    assert figures["by_status"]["refused"] == 1 and figures["contact_route_passed"] == 1
+    referral = Referral.objects.get(process=process)
+    assert referral.status_on == story_day(date(2019, 11, 15))
+    page = contact_client().get(reverse("referral", args=["kestrel", referral.pk]))
+    text = page.content.decode()
+    assert "considers himself different from the other perpetrators" in text
+    assert "the group doing it for him is the responsibility-shifting" in text

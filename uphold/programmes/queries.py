@@ -3,7 +3,7 @@ referral figures, from clear columns only."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, QuerySet
 
 from uphold.processes.models import Process
 
@@ -59,13 +59,10 @@ def programme_choices() -> QuerySet[Programme]:
 
 
 def referrals(process: Process) -> list[Referral]:
-    """Every referral of the process with its programme and its changes, in three queries."""
+    """Every referral of the process with its programme, in one query."""
     return list(
         Referral.objects.filter(process=process)
         .select_related("programme")
-        .prefetch_related(
-            Prefetch("changes", queryset=ReferralChange.objects.defer("reasons", "note"))
-        )
         .order_by("-status_on", "-pk")
     )
 

@@ -352,7 +352,7 @@ def change_referral(
             fields |= {"contact_route_passed": True, "contact_route_passed_on": on}
         if not Referral.objects.filter(pk=referral.pk, status=status_seen).update(**fields):
             raise Conflict
-        referral.refresh_from_db()
+        referral.refresh_from_db(fields=[*fields, "status_on"])
         audit.record(actor, referral.process, AuditKind.CHANGE, referral)
         _add_change(
             actor, referral, status_seen, status, on, reasons, note, passed=passed_contact_route
