@@ -74,6 +74,9 @@ def _text(data: bytes) -> str:
                 )
             ]
         )
+    if b"\x00" in data:
+        row = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise Refused([RowError(row, "", _("This is not a CSV file: it holds binary data."))])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -90,9 +93,6 @@ def _text(data: bytes) -> str:
                 )
             ]
         ) from error
-    if "\x00" in text:
-        row = text[: text.index("\x00")].count("\n") + 1
-        raise Refused([RowError(row, "", _("This is not a CSV file: it holds binary data."))])
     if not text.strip():
         raise Refused([RowError(1, "", _("The file is empty: it needs a header row."))])
     return text

@@ -73,8 +73,8 @@ def _too_long(value: str, limit: int) -> str | None:
     if len(value) <= limit:
         return None
     return _("This is %(count)s characters; keep it to %(n)s.") % {
-        "count": f"{len(value):,}",
-        "n": f"{limit:,}",
+        "count": formats.number_format(len(value), force_grouping=True),
+        "n": formats.number_format(limit, force_grouping=True),
     }
 
 

@@ -175,9 +175,12 @@ def import_view(request: HttpRequest) -> HttpResponse:
     try:
         return _checked_import_page(request, handler)
     except UNREADABLE as error:
-        form = ImportForm()
-        form.add_error(None, _unreadable(error))
-        return form_page(request, "programmes/import.html", {"columns": csvimport.COLUMNS}, form)
+        context = {
+            "columns": csvimport.COLUMNS,
+            "problem": _unreadable(error),
+            "form": ImportForm(),
+        }
+        return render(request, "programmes/import.html", context, status=400)
 
 
 def _import_page(request: HttpRequest, handler: CappedUpload) -> HttpResponse:
@@ -192,7 +195,6 @@ def _import_page(request: HttpRequest, handler: CappedUpload) -> HttpResponse:
         try:
             count = csvimport.import_file(request.user, data)
         except csvimport.Refused as refused:
-            form = ImportForm()
             form.add_error(None, _("Nothing was imported. Correct the file and upload it again."))
             context |= {"refused": refused}
         else:
