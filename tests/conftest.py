@@ -237,7 +237,7 @@ def _fill_marked_record(contact, marked) -> None:
 
 def _fill_marked_referral(contact, marked) -> None:
     """A programme in the directory (clear, no marker), and a referral to one outside it,
-    refused with X's reasons."""
+    refused with X's reasons, the survivor's contact route passed on."""
     from uphold.programmes import services as programmes
 
     programmes.add_programme(
@@ -262,6 +262,7 @@ def _fill_marked_referral(contact, marked) -> None:
         on=timezone.localdate(),
         reasons=marked("programmes.referralchange.reasons"),
         note=marked("programmes.referralchange.note"),
+        passed_contact_route=True,
     )
 
 

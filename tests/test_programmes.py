@@ -420,3 +420,15 @@ def test_the_directory_and_referral_pages_cost_the_same_at_10_and_1000_rows(peop
     large = (_queries(client, directory), _queries(client, referrals))
     assert small == large
     assert _queries(client, directory + "?page=40") == small[0]
+
+
+def test_an_upload_too_large_is_refused_on_the_page_and_stores_nothing(client_for, monkeypatch):
+    monkeypatch.setattr(csvimport, "MAX_BYTES", 2000)
+    client = client_for("contact")
+    before = database_state()
+    upload = _upload((GOOD * 100).encode())
+    # As a browser sends the form: its tokens before the file.
+    response = client.post(reverse("programmes-import"), {**with_token(), "file": upload})
+    assert response.status_code == 400
+    assert "it may be at most" in response.content.decode()
+    assert database_state() == before
