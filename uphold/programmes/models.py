@@ -37,6 +37,9 @@ class Programme(models.Model):
     contact = models.CharField(_("contact"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), max_length=2000, blank=True)
     hears_survivor = models.BooleanField(_("can hear the survivor's side"), default=False)
+    # Each language folded, between bars ("|german|english|"), for the filter: the JSON text
+    # escapes letters beyond ASCII, so it cannot be searched for them.
+    language_key = models.CharField(max_length=300, blank=True, default="")
     # Name and region folded (case, spaces): two rows with the same are one programme twice.
     match_key = models.CharField(max_length=310, unique=True)
     # Raised by each edit; an edit made against an older revision is a conflict.

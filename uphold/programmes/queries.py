@@ -40,8 +40,7 @@ def directory(chosen: Filter) -> QuerySet[Programme]:
     if chosen.kind:
         found = found.filter(kind=chosen.kind)
     if chosen.language:
-        # Languages are a JSON list of names; its text holds each one in quotes.
-        found = found.filter(languages__icontains=f'"{chosen.language}"')
+        found = found.filter(language_key__contains=f"|{chosen.language.casefold()}|")
     return found.order_by("name", "region", "pk")
 
 

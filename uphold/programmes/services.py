@@ -117,6 +117,11 @@ def _write(programme: Programme, data: ProgrammeData) -> None:
     )
     programme.hears_survivor = data.hears_survivor
     programme.match_key = match_key(data.name, data.region)
+    programme.language_key = language_key(data.languages)
+
+
+def language_key(languages: list[str]) -> str:
+    return "|" + "|".join(word.casefold() for word in languages) + "|" if languages else ""
 
 
 def add_programme(actor: User, data: ProgrammeData) -> Programme:
