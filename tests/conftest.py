@@ -140,6 +140,7 @@ def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
     with using(contact_ring):
         _fill_marked_record(contact, marked)
         _fill_marked_reflections(contact, marked)
+        _fill_marked_referral(contact, marked)
 
 
 def _fill_marked_record(contact, marked) -> None:
@@ -298,6 +299,37 @@ def _fill_marked_reflections(contact, marked) -> None:
         contact, "kestrel", review.pk, answers("review"), base_revision=review.revision
     )
     reflections.release(contact, "kestrel", review.pk, with_quotes=True)
+
+
+def _fill_marked_referral(contact, marked) -> None:
+    """A programme in the directory (clear, no marker), and a referral to one outside it,
+    refused with X's reasons, the survivor's contact route passed on."""
+    from uphold.programmes import services as programmes
+
+    programmes.add_programme(
+        contact, programmes.ProgrammeData(name="Example programme Nord", kind="group")
+    )
+    referral = programmes.add_referral(
+        contact,
+        "kestrel",
+        programmes.ReferralData(
+            researched_by="group",
+            status="contacted",
+            on=timezone.localdate(),
+            other_name=marked("programmes.referral.other_name"),
+        ),
+    )
+    programmes.change_referral(
+        contact,
+        "kestrel",
+        referral.pk,
+        status="refused",
+        status_seen="contacted",
+        on=timezone.localdate(),
+        reasons=marked("programmes.referralchange.reasons"),
+        note=marked("programmes.referralchange.note"),
+        passed_contact_route=True,
+    )
 
 
 @pytest.fixture

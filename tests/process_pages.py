@@ -10,6 +10,7 @@ from uphold.accounts.models import Invitation
 from uphold.demands.models import ChangeProposal
 from uphold.people.models import Person
 from uphold.processes.models import Membership, Process
+from uphold.programmes.models import Referral
 from uphold.record.models import Entry, Meeting, Step
 from uphold.reflections.models import Reflection, Review
 
@@ -33,6 +34,7 @@ def samples(process: Process) -> dict[str, object]:
     person = Person.objects.filter(process=process).order_by("-pk").first()
     reflection = Reflection.objects.filter(process=process).order_by("-pk").first()
     review = Review.objects.filter(process=process).order_by("-pk").first()
+    referral = Referral.objects.filter(process=process).order_by("-pk").first()
     return {
         "code": process.code,
         "number": 1,
@@ -47,6 +49,7 @@ def samples(process: Process) -> dict[str, object]:
         "person_id": person.pk if person else 0,
         "reflection_id": reflection.pk if reflection else 0,
         "review_id": review.pk if review else 0,
+        "referral_id": referral.pk if referral else 0,
     }
 
 

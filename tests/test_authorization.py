@@ -11,6 +11,7 @@ from uphold.attachments.models import Attachment
 from uphold.demands.models import ChangeProposal
 from uphold.people.models import Person
 from uphold.processes.models import Membership, Process
+from uphold.programmes.models import Programme, Referral
 from uphold.record import calendar
 from uphold.record.models import Entry, Meeting, Step
 from uphold.reflections.models import Reflection, Review
@@ -48,6 +49,9 @@ ADMIN_ONLY = expect(403, anonymous=302, admin=200)
 CONTACT_ONLY = expect(404, anonymous=302, members=403, contact=200)
 CONTACT_POST = expect(404, anonymous=302, members=403, contact=400)
 CONTACT_POST_ONLY = expect(404, anonymous=302, members=403, contact=405)
+# Server pages (no process): a member of some process's support or contact group.
+DIRECTORY = expect(403, anonymous=302, group=200, outsider=200)
+DIRECTORY_POST = expect(403, anonymous=302, group=400, outsider=400)
 
 MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "home": {"GET": expect(200, anonymous=302)},
@@ -175,6 +179,19 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "review-withdraw": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY | {"contact": 302}},
     # Released reviews are the survivor's side's to read: never X's or the community group's.
     "reviews-released": {"GET": expect(404, anonymous=302, members=403, survivor=200, group=200)},
+    # The programme directory belongs to no process: it is kept by whoever is in a support or
+    # contact group of some process (the outsider is heron's support group); nobody else.
+    "programmes": {"GET": DIRECTORY},
+    # Without the form's one-time token, a post is refused with 400 (web/once.py).
+    "programme-add": {"GET": DIRECTORY, "POST": DIRECTORY_POST},
+    "programmes-import": {"GET": DIRECTORY, "POST": DIRECTORY_POST},
+    "programme": {"GET": DIRECTORY},
+    "programme-edit": {"GET": DIRECTORY, "POST": DIRECTORY_POST},
+    # A process's referrals are its record: read by both groups, written by the contact group.
+    "referrals": {"GET": GROUP_ONLY},
+    "referral-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "referral": {"GET": GROUP_ONLY},
+    "referral-change": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
 }
 
 
@@ -234,6 +251,8 @@ def url_for(name: str, accounts) -> str:
         "person_id": Person.objects.filter(process__code="kestrel").first().pk,
         "reflection_id": Reflection.objects.filter(process__code="kestrel").first().pk,
         "review_id": Review.objects.filter(process__code="kestrel").first().pk,
+        "programme_id": Programme.objects.first().pk,
+        "referral_id": Referral.objects.filter(process__code="kestrel").first().pk,
     }
     if name == "reset":
         params["token"] = reset_token(community.user)

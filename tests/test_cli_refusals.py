@@ -96,6 +96,11 @@ CASES = [
     # A wrong password, a missing argument.
     (["processes", "--user", "robin"], "migrated", {"UPHOLD_PASSWORD": "nope"}, "is wrong"),
     (["processes"], "migrated", {}, "required: --user"),
+    (["programmes-import", "x.csv", "--user", "robin"], "migrated", {}, "No password given"),
+    (["programmes-import", "--user", "robin"], "migrated", P, "required: file"),
+    (["programmes-import", "{file}", "--user", "pat"], "migrated", P, "Nicht erlaubt"),
+    (["programmes-import", "{file}", "--user", "robin"], "migrated", P, "Row 1: The file is empty"),
+    (["programmes-import", "{file}/no", "--user", "robin"], "migrated", P, "There is no file"),
     # Service refusals, as on the web, in the member's language.
     (["rotate", "nosuch", "--user", "robin"], "migrated", P, "Not found: There is nothing"),
     (["rotate", "real-one", "--user", "sam"], "migrated", P, "Not found: There is nothing"),

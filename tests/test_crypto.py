@@ -145,6 +145,9 @@ RECORD_FIELDS = {
         for name in QUESTION_NAMES
         for part in ("quotes", "note")
     ),
+    "programmes.referral.other_name",
+    "programmes.referralchange.reasons",
+    "programmes.referralchange.note",
 }
 # What X reads beyond the demands: his steps, where meetings are, confirmations sent to him.
 RESPONDENT_FIELDS = {

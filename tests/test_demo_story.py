@@ -92,3 +92,19 @@ def test_the_demos_people_show_that_x_informed_no_one_himself(db, demo_mode):
     demand = reverse("demand", args=[process.code, 2])
     assert "Informing the people around him" in contact_client().get(demand).content.decode()
     assert "Informing the people" not in contact_client("respondent").get(demand).content.decode()
+
+
+def test_the_demos_referral_is_the_reports_researched_by_the_group_and_refused(db, demo_mode):
+    from uphold.programmes.models import Referral
+    from uphold.programmes.queries import referral_figures
+
+    process = build_demo()
+    figures = referral_figures(process)
+    assert (figures["researched_by_group"], figures["researched_by_x"]) == (1, 0)
+    assert figures["by_status"]["refused"] == 1 and figures["contact_route_passed"] == 1
+    referral = Referral.objects.get(process=process)
+    assert referral.status_on == story_day(date(2019, 11, 15))
+    page = contact_client().get(reverse("referral", args=["kestrel", referral.pk]))
+    text = page.content.decode()
+    assert "considers himself different from the other perpetrators" in text
+    assert "the group doing it for him is the responsibility-shifting" in text

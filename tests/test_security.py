@@ -32,10 +32,17 @@ def test_every_route_refuses_a_post_without_a_csrf_token(role, accounts, client_
         url = url_for(name, accounts)
         before = database_state()
         response = client.post(url, {"role": "community", "code": "osprey"})
-        # The upload route checks who may upload before it reads the body (to seal the file as
-        # it arrives); for them the refusal is the login page or 404 instead of 403.
+        # The upload routes check who may upload before they read the body (to seal the file as
+        # it arrives, or to stop reading a CSV file past its limit); for them the refusal is the login page or 404 instead of 403.
         refused = response.status_code == 403 or (
-            name in {"documents", "letter-documents", "entry-documents", "reflection-add"}
+            name
+            in {
+                "documents",
+                "letter-documents",
+                "entry-documents",
+                "reflection-add",
+                "programmes-import",
+            }
             and (response.status_code == 404 or response["Location"].startswith("/login/"))
         )
         assert refused, f"POST {url} as {role}: {response.status_code}"

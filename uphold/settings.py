@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "uphold.record",
     "uphold.people",
     "uphold.reflections",
+    "uphold.programmes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -8,6 +8,7 @@ from uphold.attachments import views as attachments
 from uphold.demands import views as demands
 from uphold.people import views as people
 from uphold.processes import views as processes
+from uphold.programmes import views as programmes
 from uphold.record import views as record
 from uphold.reflections import views as reflections
 from uphold.web import views as web
@@ -182,6 +183,28 @@ urlpatterns = [
     path("p/<slug:code>/informing/", people.informing_view, name="informing"),
     path("p/<slug:code>/informing/demand/", people.informing_demand_view, name="informing-demand"),
     path("calendar/<str:token>.ics", record.feed_view, name="feed"),
+    # The programme directory, shared by the server, and each process's referrals.
+    path("programmes/", programmes.directory_view, name="programmes"),
+    path("programmes/new/", programmes.programme_add_view, name="programme-add"),
+    path("programmes/import/", programmes.import_view, name="programmes-import"),
+    path("programmes/<int:programme_id>/", programmes.programme_view, name="programme"),
+    path(
+        "programmes/<int:programme_id>/edit/",
+        programmes.programme_edit_view,
+        name="programme-edit",
+    ),
+    path("p/<slug:code>/programme/", programmes.referrals_view, name="referrals"),
+    path("p/<slug:code>/programme/new/", programmes.referral_add_view, name="referral-add"),
+    path(
+        "p/<slug:code>/programme/<int:referral_id>/",
+        programmes.referral_view,
+        name="referral",
+    ),
+    path(
+        "p/<slug:code>/programme/<int:referral_id>/change/",
+        programmes.referral_change_view,
+        name="referral-change",
+    ),
 ]
 
 handler400 = "uphold.web.errors.bad_request"

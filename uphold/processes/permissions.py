@@ -90,6 +90,15 @@ PROCESS_ACTIONS = {
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}
 
+# Server actions: shared by every process of the server, so they belong to no process. The
+# programme directory is kept by its members: whoever is in a support or contact group of at
+# least one process reads and keeps it; nobody else (X, survivors, community groups, the site
+# admin, an account in no process).
+SERVER_ACTIONS: dict[str, frozenset[str]] = {
+    "programmes.view": GROUP,
+    "programmes.edit": GROUP,
+}
+
 # Which roles a member of each role may invite into their process.
 INVITABLE: dict[str, frozenset[str]] = {
     Role.SUPPORT: frozenset(Role.values),
@@ -106,7 +115,8 @@ def is_verified(user) -> bool:
 
 
 def authorize(user, action: str, process: Process | str | None = None) -> Membership | None:
-    """Returns the acting membership for process actions, None for account and admin actions.
+    """Returns the acting membership for process actions, None for account, server and admin
+    actions.
 
     Raises NotAuthenticated, PermissionDenied, or Http404 (not a member of that process).
     """
@@ -118,6 +128,10 @@ def authorize(user, action: str, process: Process | str | None = None) -> Member
         return None
     if action in ACCOUNT_ACTIONS:
         if action == "process.start" and not may_start_process(user):
+            raise PermissionDenied
+        return None
+    if action in SERVER_ACTIONS:
+        if not may_on_server(user, action):
             raise PermissionDenied
         return None
     rule = PROCESS_ACTIONS[action]
@@ -146,6 +160,13 @@ def may_start_process(user) -> bool:
         Invitation.objects.filter(used_by=user).exclude(role="").values_list("role", flat=True)
     )
     return not roles or bool(roles & GROUP)
+
+
+def may_on_server(user, action: str) -> bool:
+    """A server action: a member of at least one process in one of the action's roles."""
+    if user.is_site_admin:
+        return False
+    return Membership.objects.filter(user=user, role__in=SERVER_ACTIONS[action]).exists()
 
 
 def allowed(membership: Membership, action: str) -> bool:

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from uphold.processes.permissions import may_start_process
+from uphold.processes.permissions import may_on_server, may_start_process
 from uphold.processes.queries import memberships_of
 
 from .access import account_view
@@ -19,6 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "memberships": memberships_of(request.user),
             "can_start": may_start_process(request.user),
+            "can_see_programmes": may_on_server(request.user, "programmes.view"),
         },
     )
 

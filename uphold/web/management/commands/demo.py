@@ -25,6 +25,7 @@ from uphold.processes.sample import (
     story_day,
 )
 from uphold.processes.services import Setup
+from uphold.programmes.sample import fill_referral
 from uphold.record.sample import fill_record
 from uphold.reflections.sample import fill_reflections
 from uphold.web import demo
@@ -94,6 +95,7 @@ class Command(UpholdCommand):
         fills = [("support", fill_as_support), ("contact", fill_as_contact)]
         fills.append(("contact", fill_record))
         fills.append(("contact", fill_reflections))
+        fills.append(("contact", fill_referral))
         for role, fill in fills:
             user = acting_as(User.objects.get(username=by_role[role]["username"]))
             with keyring.using(Keyring(user.pk, unlock(user, by_role[role]["password"]))):
