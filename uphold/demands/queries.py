@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 
 from uphold.attachments.models import Attachment
 from uphold.processes import scopes
-from uphold.processes.models import Membership
+from uphold.processes.models import Membership, Process
 from uphold.processes.permissions import allowed
 
 from .models import (
@@ -209,3 +209,8 @@ def proposal_with_changes(proposal: ChangeProposal) -> Changes | None:
         demand=proposal.demand_id, revision=proposal.base_revision
     ).first()
     return changes(base, proposal) if base else None
+
+
+def for_choices(process: Process) -> list[Demand]:
+    """A process's demands with what a list of choices shows (number, start of the wording)."""
+    return list(Demand.objects.filter(process=process).only("pk", "number", "process", "wording"))

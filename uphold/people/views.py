@@ -11,13 +11,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from uphold.demands import queries as demand_queries
 from uphold.demands.models import Demand
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
 from uphold.record.models import Entry
 from uphold.web import once, paging
 from uphold.web.access import process_view
-from uphold.web.pages import add_errors, form_page
+from uphold.web.pages import CONFLICT, add_errors, form_page
 from uphold.web.process_page import process_context
 
 from . import queries, services
@@ -127,13 +128,7 @@ def person_edit_view(request: HttpRequest, membership: Membership, person_id: in
         except ValidationError as error:
             add_errors(form, error)
         except services.Conflict:
-            form.add_error(
-                None,
-                _(
-                    "Someone changed this while you were working on it, so nothing was saved. "
-                    "Your text is kept below: compare it with the current version and save again."
-                ),
-            )
+            form.add_error(None, CONFLICT)
             person.refresh_from_db(fields=["revision"])
             form.data = form.data.copy()
             form.data["revision"] = person.revision
@@ -195,9 +190,7 @@ def stance_view(request: HttpRequest, membership: Membership, person_id: int) ->
 
 
 def _demands(membership: Membership) -> list[Demand]:
-    return list(
-        Demand.objects.filter(process=membership.process).only("pk", "number", "process", "wording")
-    )
+    return demand_queries.for_choices(membership.process)
 
 
 @process_view("record.view")

@@ -28,7 +28,11 @@ class Kind(models.TextChoices):
 
 
 class Programme(models.Model):
-    """One perpetrator programme: public facts only, never anything about a case."""
+    """One perpetrator programme: public facts only, never anything about a case.
+
+    In clear on purpose: the directory belongs to the server, not to a process, so no
+    process's key could seal it, and every group on the server reads it. The forms say not to
+    write anything about a case here (docs/security.md, "What is in clear, on purpose")."""
 
     name = models.CharField(_("name"), max_length=200)
     region = models.CharField(_("region"), max_length=100, blank=True)

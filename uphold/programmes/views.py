@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -18,7 +17,7 @@ from uphold.attachments.views import UNREADABLE, _unreadable
 from uphold.processes.models import Membership
 from uphold.web import once, paging
 from uphold.web.access import account_view, process_view
-from uphold.web.pages import add_errors, form_page
+from uphold.web.pages import CONFLICT, add_errors, form_page
 from uphold.web.process_page import process_context
 
 from . import csvimport, queries, services
@@ -31,12 +30,6 @@ from .forms import (
     ReferralForm,
 )
 from .models import Programme, Referral, ResearchedBy, Status
-
-CONFLICT = gettext_lazy(
-    "Someone changed this while you were working on it, so nothing was saved. Your text is "
-    "kept below: compare it with the current version and save again."
-)
-
 
 # The directory
 

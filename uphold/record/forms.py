@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from uphold.accounts.forms import DateInput
 from uphold.accounts.models import User
 from uphold.crypto.keyring import NoKey
+from uphold.demands import queries as demand_queries
 from uphold.demands.models import Demand
 from uphold.people.queries import offered
 
@@ -96,9 +97,7 @@ class EntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.group = {str(u.pk): u for u in group}
         self.fields["by"].choices = _people(group)
-        self.fields["demands"].choices = demand_choices(
-            Demand.objects.filter(process=process).only("pk", "number", "process", "wording")
-        )
+        self.fields["demands"].choices = demand_choices(demand_queries.for_choices(process))
         linked = _ids(self.initial.get("around")) + _ids(
             self.data.getlist("around") if self.data else []
         )

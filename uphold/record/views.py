@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from uphold.attachments.views import _finished, receive
+from uphold.demands import queries as demand_queries
 from uphold.demands.models import Demand
 from uphold.processes import scopes
 from uphold.processes.models import Membership
@@ -24,7 +25,7 @@ from uphold.processes.permissions import allowed
 from uphold.processes.queries import meeting_zone
 from uphold.web import once, paging
 from uphold.web.access import process_view, public_view
-from uphold.web.pages import add_errors, form_page
+from uphold.web.pages import CONFLICT, add_errors, form_page
 from uphold.web.process_page import process_context
 
 from . import calendar, queries, search, services
@@ -40,11 +41,6 @@ from .forms import (
 )
 from .models import Confirmation, Entry, EntryKind, Meeting, SendState, Step, Tag
 
-CONFLICT = gettext_lazy(
-    "Someone changed this while you were working on it, so nothing was saved. Your text is "
-    "kept below: compare it with the current version and save again."
-)
-
 
 def _page(
     request, template: str, membership: Membership, form=None, *, tab: str, **extra
@@ -58,9 +54,7 @@ def _zones(membership: Membership) -> dict:
 
 
 def _demands(membership: Membership) -> list[Demand]:
-    return list(
-        Demand.objects.filter(process=membership.process).only("pk", "number", "process", "wording")
-    )
+    return demand_queries.for_choices(membership.process)
 
 
 def _entry_form(request, membership, cls=EntryForm, **kwargs):

@@ -4,6 +4,13 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
+
+# What an edit made against an older version says (services raise their Conflict).
+CONFLICT = gettext_lazy(
+    "Someone changed this while you were working on it, so nothing was saved. Your text is "
+    "kept below: compare it with the current version and save again."
+)
 
 
 def form_page(
