@@ -1,7 +1,9 @@
 """Shared fixtures: a process `kestrel` with one member per role, built through the services,
 an outsider who belongs to another process `heron`, and a site admin."""
 
+import copy
 import hashlib
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -22,14 +24,41 @@ from uphold.processes.sample import build_process, make_account
 from uphold.processes.services import Setup
 from uphold.web import once
 
+from .snapshot import RESTORING, Snapshot
+
 ROLES = ["anonymous", "admin", *Role.values, "outsider"]
 # Every sensitive field the fixtures fill starts with this, then names the field it is in.
 MARK = "MARKER-7f3a-"
 
 
+@pytest.fixture(scope="session")
+def _built_accounts(django_db_setup, django_db_blocker) -> tuple[dict, "Snapshot"]:
+    """The fixture below, built once per test worker through the services, in a transaction
+    rolled back at once; its rows are kept to be put back for each test that asks for it."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        snapshot = Snapshot.before()
+        made = _build_accounts()
+        assert _chain_problems() == ([], [])
+        snapshot.take()
+        transaction.set_rollback(True)
+    return made, snapshot
+
+
 @pytest.fixture
-def accounts(db) -> dict[str, dict]:
-    """username, password and TOTP key per role; every one of them really exists."""
+def accounts(db, _built_accounts) -> dict[str, dict]:
+    """username, password and TOTP key per role; every one of them really exists.
+
+    The rows are the ones the services wrote when the worker built them, put back as they
+    were (same ids, same ciphertext, same audit chain); each test's rollback takes them away.
+    """
+    made, snapshot = _built_accounts
+    snapshot.restore()
+    return copy.deepcopy(made)
+
+
+def _build_accounts() -> dict[str, dict]:
     made = {"admin": make_account("admin", site_admin=True)}
     order = [Role.SUPPORT, *(r for r in Role.values if r != Role.SUPPORT)]
     setup = Setup(
@@ -392,14 +421,24 @@ def database_state(ignoring: tuple[str, ...] = ()) -> str:
     """A digest of every row of every table except sessions: equal digests, nothing changed.
 
     `ignoring` names apps whose rows may change (the lock's attempts, where they must count).
+    The rows are read as the database holds them, many-to-many tables included.
     """
+    from django.db import connection
+
+    quote = connection.ops.quote_name
     digest = hashlib.sha256()
-    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
-        if model is Session or model._meta.app_label in ignoring:
-            continue
-        for row in model.objects.order_by("pk").values_list():
-            digest.update(repr((model._meta.label, row)).encode())
+    with connection.cursor() as cursor:
+        for model in sorted(apps.get_models(include_auto_created=True), key=_label):
+            if model is Session or model._meta.app_label in ignoring or model._meta.proxy:
+                continue
+            table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+            cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")
+            digest.update(repr((model._meta.label, cursor.fetchall())).encode())
     return digest.hexdigest()
+
+
+def _label(model) -> str:
+    return model._meta.label
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -491,24 +530,10 @@ def _default_language_for_every_test():
     translation.deactivate()
 
 
-@pytest.fixture(autouse=True)
-def _chain_holds_after_every_test(request):
-    """Whatever a test did through Uphold, every process's chain still vouches for every row
-    and column: a write that forgets its audit event fails the test that makes it."""
-    database = next(
-        (name for name in ("transactional_db", "db") if name in request.fixturenames), None
-    )
-    if database is None or request.node.get_closest_marker("tampers"):
-        yield
-        return
-    request.getfixturevalue(database)  # set up first, so it is torn down after this check
-    yield
+def _chain_problems() -> tuple[list, list]:
+    """Every process whose chain no longer vouches for its rows, and every one whose stored
+    contact health differs from its log folded afresh."""
     import os
-
-    from django.db import connection
-
-    if connection.needs_rollback:  # the test ended inside a failed transaction: nothing to read
-        return
 
     from uphold.audit.services import verify
     from uphold.processes.models import Process
@@ -519,13 +544,71 @@ def _chain_holds_after_every_test(request):
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
-        broken = [(p.code, verify(p)) for p in Process.objects.all()]
-        # And contact health as the pages read it is the log folded afresh.
+        broken = [(p.code, problems) for p in Process.objects.all() if (problems := verify(p))]
         stale = [p.code for p in Process.objects.all() if stored_differs(p)]
     finally:
         if before is None:
             del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
-    assert [b for b in broken if b[1]] == []
-    assert stale == []
+    return broken, stale
+
+
+WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)', re.I)
+
+
+def _checked_tables() -> set[str]:
+    """The tables the check below reads: every chained model's (and its many-to-many
+    tables), the chain's own, the processes' and the stored contact health."""
+    from uphold.audit.models import AuditEvent, Checkpoint
+    from uphold.audit.services import chained_models
+    from uphold.processes.models import Process
+    from uphold.record.models import HealthState
+
+    tables = {m._meta.db_table for m in [AuditEvent, Checkpoint, Process, HealthState]}
+    for model in chained_models():
+        tables.add(model._meta.db_table)
+        tables.update(f.remote_field.through._meta.db_table for f in model._meta.many_to_many)
+    return tables
+
+
+class Writes:
+    """Counts the statements that write to a table the chain check reads (an execute
+    wrapper); the shared fixture's own restore is marked and left out (tests/snapshot.py)."""
+
+    def __init__(self) -> None:
+        self.tables = _checked_tables()
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        match = WRITE.match(sql)
+        if match and match.group(1) in self.tables and not sql.startswith(RESTORING):
+            self.count += 1
+        return execute(sql, params, many, context)
+
+
+@pytest.fixture(autouse=True)
+def _chain_holds_after_every_test(request):
+    """Whatever a test did through Uphold, every process's chain still vouches for every row
+    and column: a write that forgets its audit event fails the test that makes it.
+
+    A test that wrote nothing leaves the database as it found it: empty, or holding the
+    shared fixture, whose chain was checked when it was built; the check is then skipped.
+    """
+    database = next(
+        (name for name in ("transactional_db", "db") if name in request.fixturenames), None
+    )
+    if database is None or request.node.get_closest_marker("tampers"):
+        yield
+        return
+    request.getfixturevalue(database)  # set up first, so it is torn down after this check
+    from django.db import connection
+
+    writes = Writes()
+    with connection.execute_wrapper(writes):
+        yield
+    if connection.needs_rollback:  # the test ended inside a failed transaction: nothing to read
+        return
+    if writes.count == 0:
+        return
+    assert _chain_problems() == ([], [])
