@@ -103,6 +103,11 @@ CASES = [
     (["programmes-import", "{file}/no", "--user", "robin"], "migrated", P, "There is no file"),
     # Service refusals, as on the web, in the member's language.
     (["rotate", "nosuch", "--user", "robin"], "migrated", P, "Not found: There is nothing"),
+    (["stats", "real-one", "--user", "robin"], "migrated", {}, "No password given"),
+    (["stats", "--user", "robin"], "migrated", P, "required: code"),
+    (["stats", "nosuch", "--user", "robin", "--json"], "migrated", P, "Not found: There is"),
+    (["stats", "real-one", "--user", "sam"], "migrated", P, "Not found: There is nothing"),
+    (["stats", "real-one", "--user", "pat"], "migrated", P, "Nicht erlaubt: Deine Rolle"),
     (["rotate", "real-one", "--user", "sam"], "migrated", P, "Not found: There is nothing"),
     (["rotate", "real-one", "--user", "pat"], "migrated", P, "Nicht erlaubt: Deine Rolle"),
     # The web's rules for a new account.

@@ -46,3 +46,20 @@ def test_every_process_page_costs_the_same_queries_at_10_and_1000_entries(db, se
         assert status == 200 and queries <= small["process"][1] + kinds
     differ = {name: (small[name], large[name]) for name in small if small[name] != large[name]}
     assert differ == {}, json.dumps(differ)
+
+
+def test_the_dashboard_costs_the_same_queries_at_10_and_5000_entries(db, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    counted = {}
+    for entries, seed in ((10, 3), (5000, 4)):
+        (process,), accounts = generate_processes(1, entries, seed)
+        contact = next(a for a in accounts if a["role"] == "contact")
+        client = log_in(
+            Client(), User.objects.get(username=contact["username"]), contact["password"]
+        )
+        client.get(f"/p/{process.code}/log/")  # the session's first request loads what it keeps
+        with CaptureQueriesContext(connection) as seen:
+            page = client.get(f"/p/{process.code}/")
+        assert page.status_code == 200 and b'data-figure="messages_to_respondent"' in page.content
+        counted[entries] = len(seen)
+    assert counted[10] == counted[5000], counted

@@ -1,6 +1,7 @@
 """The record: contact health, the log, meetings, steps and confirmations to X."""
 
 import hashlib
+import re
 import socket
 from datetime import date, time, timedelta
 
@@ -119,12 +120,14 @@ def test_the_health_panel_counts_in_plurals_and_whole_days():
             panel = render_to_string(
                 "record/_health.html", {"health": health, "terms": {"respondent": "X"}}
             )
+        panel = re.sub(r' data-figure="[^"]*"', "", panel)  # the dashboard's marks (#23)
         for figure in figures:
             assert figure in panel, (language, figure)
     with translation.override("en"):
         empty = render_to_string(
             "record/_health.html", {"health": compute([], {}, today=day(0)), "terms": {}}
         )
+    empty = re.sub(r' data-figure="[^"]*"', "", empty)
     assert "<strong>—</strong>days: median time to reply" in empty
 
 

@@ -1,19 +1,26 @@
-"""The one place Uphold's figures are computed. The reflections page shows them today; the
-dashboard, `uphold stats` and the reports (#23) will call the same functions, so every number
-a member sees is worked out once, one way.
+"""The one place Uphold's figures are computed. The dashboard (the process's overview page),
+`uphold stats`, the reports and the reflections page call `figures()` or the functions it is
+made of, so every number a member sees is worked out once, one way.
 
 Figures read clear columns only (dates, tag codes, scores), which the audit chain covers: they
 need no key, never open sealed text, and `uphold verify` vouches for what they are built on.
 Each function costs a fixed number of queries however long the record is.
 """
 
+from dataclasses import asdict, dataclass
 from datetime import date
 
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q
 from django.utils.translation import gettext as _
 
+from uphold.demands.models import Demand
+from uphold.people.models import InformedBy
+from uphold.people.queries import Standing, counted_people, informed_of, tally
 from uphold.processes.models import Process
-from uphold.record.models import Entry, Tag
+from uphold.processes.permissions import authorize
+from uphold.programmes.queries import referral_figures
+from uphold.record.health import Health, health_of
+from uphold.record.models import Direction, Entry, Owner, Step, StepStatus, Tag
 from uphold.reflections.models import QUESTION_NAMES, Review
 
 # The tags that show him avoiding the demands, counted over time (DESIGN.md: "counted in
@@ -106,3 +113,116 @@ def review_scores(process: Process) -> list[dict]:
 def patterns(process: Process) -> dict:
     """The patterns over time: tagged entries per quarter, and review scores per reflection."""
     return {"tags": tag_counts(process), "scores": review_scores(process)}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Where a process stands, on a given day. `as_json()` is what `uphold stats` prints."""
+
+    today: date
+    demand_status: dict[int, str]  # demand number -> Status code
+    messages_to_respondent: int
+    messages_from_respondent: int
+    longest_silence_days: int | None
+    current_silence_days: int  # 0 while the group waits for nothing
+    median_reply_days: int | None
+    meetings_held: int
+    meetings_missed: int
+    steps: dict[str, dict[str, int]]  # owner -> status -> how many
+    steps_overdue: dict[str, int]  # owner -> open steps whose day has passed
+    informed_by_respondent: int
+    informed_by_group: int
+    uninformed: int
+    informing_counted: int  # the circles and partners the informing demand is about
+    referrals: dict
+    tags: dict[str, int]  # tag code -> entries carrying it
+
+    def steps_of(self, owner: str, status: str) -> int:
+        return self.steps.get(owner, {}).get(status, 0)
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["today"] = self.today.isoformat()
+        data["demand_status"] = {str(n): s for n, s in self.demand_status.items()}
+        for owner, name in ((Owner.X, "respondent"), (Owner.GROUP, "group")):
+            for status in (StepStatus.DONE, StepStatus.MISSED, StepStatus.OPEN):
+                data[f"steps_{status}_by_{name}"] = self.steps_of(owner, status)
+            data[f"steps_overdue_by_{name}"] = self.steps_overdue.get(owner, 0)
+        return data
+
+
+def figures_for(actor, code: str, today: date) -> Figures:
+    """The figures, for a member whose role reads the record (web and command line alike)."""
+    membership = authorize(actor, "figures.view", code)
+    return figures(membership.process, today)
+
+
+def figures(process: Process, today: date, health: Health | None = None) -> Figures:
+    """Every figure of the process, from clear columns only, in a fixed number of queries
+    however long the record is (the circles are read whole: one row each, no text).
+    `health` is the process's contact health today, if the caller has it already."""
+    health = health or health_of(process, today)
+    messages = Entry.objects.filter(process=process).aggregate(
+        to_x=Count("pk", filter=Q(direction=Direction.TO_X)),
+        from_x=Count("pk", filter=Q(direction=Direction.FROM_X)),
+        **{f"tag_{tag}": Count("pk", filter=Q(tags__icontains=f'"{tag}"')) for tag in Tag.values},
+    )
+    informing = informing_counts(process)
+    return Figures(
+        today=today,
+        demand_status=dict(
+            Demand.objects.filter(process=process)
+            .order_by("number")
+            .values_list("number", "status")
+        ),
+        messages_to_respondent=messages["to_x"],
+        messages_from_respondent=messages["from_x"],
+        longest_silence_days=health.longest_silence,
+        current_silence_days=health.current_silence or 0,
+        median_reply_days=health.median_reply_days,
+        meetings_held=health.meetings_held,
+        meetings_missed=health.meetings_missed,
+        steps=step_counts(process),
+        steps_overdue=overdue_steps(process, today),
+        informed_by_respondent=informing[InformedBy.RESPONDENT],
+        informed_by_group=informing[InformedBy.GROUP],
+        uninformed=informing[Standing.UNINFORMED],
+        informing_counted=informing["counted"],
+        referrals=referral_figures(process),
+        tags={tag: messages[f"tag_{tag}"] for tag in Tag.values},
+    )
+
+
+def step_counts(process: Process) -> dict[str, dict[str, int]]:
+    """Steps by owner and status: one grouped query."""
+    counts = {owner: dict.fromkeys(StepStatus.values, 0) for owner in Owner.values}
+    rows = (
+        Step.objects.filter(process=process)
+        .values_list("owner", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for owner, status, n in rows:
+        counts.setdefault(owner, dict.fromkeys(StepStatus.values, 0))[status] = n
+    return counts
+
+
+def overdue_steps(process: Process, today: date) -> dict[str, int]:
+    """Open steps whose day has passed, by owner: one grouped query."""
+    counts = dict.fromkeys(Owner.values, 0)
+    rows = (
+        Step.objects.filter(process=process, status=StepStatus.OPEN, due_on__lt=today)
+        .values_list("owner")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts.update(dict(rows))
+    return counts
+
+
+def informing_counts(process: Process) -> dict[str, int]:
+    """Of the circles and partners (whom the informing demand is about), how many X informed
+    (at any reach), how many the group informed, and how many nobody has: as the informing
+    page counts them, in two queries, one clear row per circle."""
+    people = list(counted_people(process).only("pk", "process", "kind", "relation"))
+    return tally(list(informed_of(people).values()))

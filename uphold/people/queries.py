@@ -158,14 +158,26 @@ class InformingView:
         return reasons
 
 
+def counted_people(process: Process) -> QuerySet[Person]:
+    """Whom the informing demand is about: every circle and every partner."""
+    return Person.objects.filter(process=process).filter(
+        Q(kind=Kind.CIRCLE) | Q(relation__in=PARTNERS)
+    )
+
+
+def tally(standing: list[Informed]) -> dict[str, int]:
+    """How many X informed (at any reach), the group informed, and nobody informed."""
+    return {
+        InformedBy.RESPONDENT: sum(InformedBy.RESPONDENT in s.by for s in standing),
+        InformedBy.GROUP: sum(InformedBy.GROUP in s.by for s in standing),
+        Standing.UNINFORMED: sum(s.standing == Standing.UNINFORMED for s in standing),
+        "counted": len(standing),
+    }
+
+
 def informing_view(process: Process) -> InformingView:
     """Every circle and every partner, in four queries however many there are."""
-    people = list(
-        Person.objects.filter(process=process)
-        .filter(Q(kind=Kind.CIRCLE) | Q(relation__in=PARTNERS))
-        .defer("notes", "answer")
-        .order_by("-pk")
-    )
+    people = list(counted_people(process).defer("notes", "answer").order_by("-pk"))
     standing = informed_of(people)
     order = (Standing.UNINFORMED, Standing.OTHERS_ONLY, Standing.PARTLY, Standing.MET)
     groups: dict[str, list[dict]] = {code: [] for code in order}
@@ -174,12 +186,13 @@ def informing_view(process: Process) -> InformingView:
             {"person": person, "informed": standing[person.pk]}
         )
     chosen = InformingDemand.objects.filter(process=process).select_related("demand").first()
+    counts = tally(list(standing.values()))
     return InformingView(
         demand=chosen.demand if chosen else None,
         groups=groups,
-        counted=len(people),
-        by_x=sum(1 for i in standing.values() if InformedBy.RESPONDENT in i.by),
-        by_group=sum(1 for i in standing.values() if InformedBy.GROUP in i.by),
+        counted=counts["counted"],
+        by_x=counts[InformedBy.RESPONDENT],
+        by_group=counts[InformedBy.GROUP],
     )
 
 

@@ -69,6 +69,9 @@ PROCESS_ACTIONS = {
     # Whoever handed it over may say so: the survivor's side, or the contact group for X.
     "letter.hand_over": Roles(SURVIVOR_SIDE | {Role.CONTACT}),
     "record.view": Reads(scopes.RECORD),
+    # Where the process stands (uphold/figures.py): counted from the record's clear columns,
+    # so shown to those who read the record: the dashboard and `uphold stats`.
+    "figures.view": Reads(scopes.RECORD),
     "record.write": Roles(frozenset({Role.CONTACT})),
     "calendar.feed": Reads(scopes.RECORD),
     # The overview shows each role what is theirs: the meeting rhythm and the reminders are

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from uphold.audit import services as audit
 from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
-from uphold.record.queries import overview as record_overview
+from uphold.dashboard import dashboard
+from uphold.record.queries import next_meeting
 from uphold.web import once, paging
 from uphold.web.access import account_view, process_view
 from uphold.web.pages import add_errors, form_page
@@ -74,9 +76,18 @@ def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
             fingerprint=crypto.fingerprint_of(membership.user),
             groups=queries.groups_of(membership),
             demands=queries.demand_counts(membership.process),
-            **(record_overview(membership) if allowed(membership, "record.view") else {}),
+            **(_dashboard(membership) if allowed(membership, "figures.view") else {}),
         ),
     )
+
+
+def _dashboard(membership: Membership) -> dict:
+    process = membership.process
+    return {
+        "board": dashboard(process, timezone.localdate()),
+        "zone": queries.meeting_zone(process),
+        "next_meeting": next_meeting(process),
+    }
 
 
 @process_view("members.view")

@@ -31,6 +31,7 @@ class Health:
     days_since_reply: int | None
     unanswered: int
     longest_silence: int | None
+    current_silence: int | None  # days of the silence still running, if the group waits
     median_reply_days: int | None
     meetings_held: int
     meetings_missed: int
@@ -107,14 +108,17 @@ class Tally:
 
     def health(self, steps: dict[str, int], today: date) -> Health:
         silences = [self.longest_closed] if self.longest_closed is not None else []
+        current = None
         if self.silence_from is not None and self.unanswered:
-            silences.append((today - self.silence_from).days)
+            current = (today - self.silence_from).days
+            silences.append(current)
         return Health(
             last_reply_on=self.last_reply,
             waiting_from=self.waiting_from,
             days_since_reply=(today - self.last_reply).days if self.last_reply else None,
             unanswered=self.unanswered,
             longest_silence=max(silences) if silences else None,
+            current_silence=current,
             median_reply_days=_median(self.reply_days),
             meetings_held=self.held,
             meetings_missed=self.missed,

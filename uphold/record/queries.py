@@ -11,7 +11,7 @@ from uphold.processes.queries import meeting_zone
 
 from . import reminders
 from .health import health_of
-from .models import Direction, Entry, EntryKind, Meeting, Step, StepStatus
+from .models import Direction, Entry, EntryKind, Meeting, Owner, Step, StepStatus
 
 LOG_PAGE = 25
 
@@ -25,18 +25,31 @@ def group_of(process: Process) -> list[User]:
     )
 
 
-def log_of(process: Process, tag: str = "") -> QuerySet[Entry]:
-    """The log's entries, newest first; with `tag`, only those tagged with it."""
+# What the log can be narrowed to besides a tag: the entries behind the dashboard's figures
+# (uphold/figures.py counts messages by direction, contact health meetings by kind).
+SHOWS: dict[str, tuple[models.Q, object]] = {
+    "to_x": (models.Q(direction=Direction.TO_X), Direction.TO_X.label),
+    "from_x": (models.Q(direction=Direction.FROM_X), Direction.FROM_X.label),
+    "meeting_held": (models.Q(kind=EntryKind.MEETING_HELD), EntryKind.MEETING_HELD.label),
+    "meeting_missed": (models.Q(kind=EntryKind.MEETING_MISSED), EntryKind.MEETING_MISSED.label),
+}
+
+
+def log_of(process: Process, tag: str = "", show: str = "") -> QuerySet[Entry]:
+    """The log's entries, newest first; with `tag`, only those tagged with it; with `show`
+    (a key of SHOWS), only those of that direction or kind."""
     found = Entry.objects.filter(process=process)
     if tag:
         # Tags are a JSON list of fixed words; its text holds each one in quotes.
         found = found.filter(tags__icontains=f'"{tag}"')
+    if show in SHOWS:
+        found = found.filter(SHOWS[show][0])
     return found.order_by("-occurred_on", "-pk")
 
 
-def entry_count(process: Process, tag: str = "") -> int:
+def entry_count(process: Process, tag: str = "", show: str = "") -> int:
     """How many entries the log lists: one count over clear columns, no text loaded."""
-    return log_of(process, tag).count()
+    return log_of(process, tag, show).count()
 
 
 def entries(
@@ -45,13 +58,14 @@ def entries(
     offset: int = 0,
     limit: int = LOG_PAGE,
     ids: list[int] | None = None,
+    show: str = "",
 ) -> list[Entry]:
     """One page of the log (`limit` entries from `offset`), or the entries `ids`, in the log's
     order, with what the page shows of each: in two queries however long the log. The full
     text and the people are not loaded (the entry's own page shows them); how often an entry
     was edited is its revision, so nothing is grouped or counted across the log."""
     found = (
-        log_of(process, tag)
+        log_of(process, tag, show)
         .select_related("by")
         .defer("text", "people")
         .prefetch_related(Prefetch("demands", queryset=Demand.objects.only("pk", "number")))
@@ -70,15 +84,19 @@ def overview(membership: Membership) -> dict:
         "health": health_of(process, today),
         "zone": meeting_zone(process),
         "reminders": reminders.recent(process),
-        "next_meeting": Meeting.objects.filter(
-            process=process, outcome="", planned_at__gte=timezone.now()
-        )
-        .order_by("planned_at")
-        .first(),
+        "next_meeting": next_meeting(process),
         "overdue_steps": Step.objects.filter(
             process=process, status=StepStatus.OPEN, due_on__lt=today
         ).count(),
     }
+
+
+def next_meeting(process: Process) -> Meeting | None:
+    return (
+        Meeting.objects.filter(process=process, outcome="", planned_at__gte=timezone.now())
+        .order_by("planned_at")
+        .first()
+    )
 
 
 MEETINGS_PAGE = 25
@@ -107,13 +125,31 @@ def meetings(process: Process, offset: int = 0, limit: int = MEETINGS_PAGE) -> l
     )
 
 
-def step_count(process: Process) -> int:
-    return Step.objects.filter(process=process).count()
+# The steps page narrowed to the steps behind a figure: by owner, and by status or "overdue"
+# (open, and the day it was due has passed), as uphold/figures.py counts them.
+OVERDUE = "overdue"
 
 
-def steps(process: Process, offset: int = 0, limit: int = STEPS_PAGE) -> list[Step]:
+def steps_of(process: Process, owner: str = "", status: str = "") -> QuerySet[Step]:
+    found = Step.objects.filter(process=process)
+    if owner in Owner.values:
+        found = found.filter(owner=owner)
+    if status == OVERDUE:
+        found = found.filter(status=StepStatus.OPEN, due_on__lt=timezone.localdate())
+    elif status in StepStatus.values:
+        found = found.filter(status=status)
+    return found
+
+
+def step_count(process: Process, owner: str = "", status: str = "") -> int:
+    return steps_of(process, owner, status).count()
+
+
+def steps(
+    process: Process, offset: int = 0, limit: int = STEPS_PAGE, owner: str = "", status: str = ""
+) -> list[Step]:
     return list(
-        Step.objects.filter(process=process)
+        steps_of(process, owner, status)
         .select_related("demand", "meeting")
         .order_by(*STEP_ORDER)[offset : offset + limit]
     )

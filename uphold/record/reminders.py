@@ -39,14 +39,15 @@ def lease() -> timedelta:
     return timedelta(seconds=getattr(settings, "UPHOLD_REMINDER_LEASE_SECONDS", 300))
 
 
-def occasions(process: Process, today: date) -> list[Reminder]:
-    """Every reminder due for a process today, unsaved; the same day gives the same keys."""
+def occasions(process: Process, today: date, health=None) -> list[Reminder]:
+    """Every reminder due for a process today, unsaved; the same day gives the same keys.
+    `health` is the process's contact health today, if the caller has it already."""
     found = []
 
     def add(kind: str, key: str, days: int, on: date | None = None) -> None:
         found.append(Reminder(process=process, kind=kind, key=key, days=days, on=on))
 
-    health = health_of(process, today)
+    health = health or health_of(process, today)
     waiting = health.days_waiting(today)
     threshold = process.reply_reminder_days
     if waiting is not None and waiting >= threshold:

@@ -35,10 +35,13 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def search_entries(process: Process, query: str, tag: str = "") -> Found:
-    """The entries (with `tag`, if given) whose summary, people or text hold every word."""
+def search_entries(process: Process, query: str, tag: str = "", show: str = "") -> Found:
+    """The entries (with `tag` and of `show`, if given) whose summary, people or text hold
+    every word."""
     words, cap, batch = words_of(query), CAP, BATCH
-    rows = log_of(process, tag).only("pk", "process_id", "occurred_on", "summary", "people", "text")
+    rows = log_of(process, tag, show).only(
+        "pk", "process_id", "occurred_on", "summary", "people", "text"
+    )
     found: list[int] = []
     searched, rest = 0, rows
     while searched < cap:

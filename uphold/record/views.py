@@ -39,7 +39,7 @@ from .forms import (
     StepChangeForm,
     StepForm,
 )
-from .models import Confirmation, Entry, EntryKind, Meeting, SendState, Step, Tag
+from .models import Confirmation, Entry, EntryKind, Meeting, Owner, SendState, Step, StepStatus, Tag
 
 
 def _page(
@@ -75,6 +75,9 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     tag = request.GET.get("tag", "")
     if tag not in Tag.values:
         tag = ""
+    show = request.GET.get("show", "")
+    if show not in queries.SHOWS:
+        show = ""
     form = None
     if allowed(membership, "record.write"):
         form = _entry_form(
@@ -96,8 +99,8 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         }
         query = ""
     # An empty search shows the log; a search opens the newest entries' text (search.py).
-    found = search.search_entries(process, query, tag) if query else None
-    total = len(found.ids) if found is not None else queries.entry_count(process, tag)
+    found = search.search_entries(process, query, tag, show) if query else None
+    total = len(found.ids) if found is not None else queries.entry_count(process, tag, show)
     try:
         pager = paging.pager(request, total, queries.LOG_PAGE)
     except paging.BadPage as error:
@@ -105,7 +108,7 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     if found is not None:
         entries = queries.entries(process, ids=found.ids[pager.offset : pager.limit])
     else:
-        entries = queries.entries(process, tag, pager.offset, pager.per_page)
+        entries = queries.entries(process, tag, pager.offset, pager.per_page, show=show)
     response = _page(
         request,
         "record/log.html",
@@ -116,6 +119,8 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         pager=pager,
         tag=tag,
         tags=Tag.choices,
+        show=show,
+        shows=[(key, label) for key, (_q, label) in queries.SHOWS.items()],
         query=query,
         found=found,
         search_max=search.MAX_QUERY,
@@ -488,8 +493,14 @@ def confirmation_view(
 @require_GET
 def steps_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     process = membership.process
+    owner = request.GET.get("owner", "")
+    owner = owner if owner in Owner.values else ""
+    status = request.GET.get("status", "")
+    status = status if status in {*StepStatus.values, queries.OVERDUE} else ""
     try:
-        pager = paging.pager(request, queries.step_count(process), queries.STEPS_PAGE)
+        pager = paging.pager(
+            request, queries.step_count(process, owner, status), queries.STEPS_PAGE
+        )
     except paging.BadPage as error:
         return paging.refused(request, error, process_context(membership, "steps"))
     return _page(
@@ -498,8 +509,12 @@ def steps_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         membership,
         tab="steps",
         pager=pager,
-        steps=queries.steps(process, pager.offset, pager.per_page),
+        steps=queries.steps(process, pager.offset, pager.per_page, owner, status),
         today=timezone.localdate(),
+        owner=owner,
+        status=status,
+        owners=Owner.choices,
+        statuses=[*StepStatus.choices, (queries.OVERDUE, _("overdue"))],
     )
 
 

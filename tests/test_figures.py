@@ -1,0 +1,199 @@
+"""The figures (uphold/figures.py) on a process made by hand, where every number is worked out
+below: `uphold stats --json` prints them, the dashboard (the overview page) shows them, and
+both agree with the hand count."""
+
+import io
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from uphold.crypto.keyring import using
+from uphold.demands import services as demands
+from uphold.people import services as people
+from uphold.processes.models import Role
+from uphold.processes.sample import build_process
+from uphold.record import services as record
+
+from .conftest import _acting, log_in
+
+D = timedelta(days=1)
+
+# Worked out by hand from `wren` below (T is today):
+# - to X on T-100, T-90, T-30, T-20; from X on T-60; a meeting held T-50, one missed T-40.
+# - Silences: T-100 to his reply T-60 (40 days); T-60 to the meeting T-50 (10 days); since
+#   the meeting T-50, with two messages waiting (50 days, still running). Longest: 50.
+# - Reply times: T-60 answers the message of T-100 (40 days); the meeting answered nothing
+#   that was waiting. Median: 40.
+# - Steps: X done, missed, open with its day passed; the group done, open not yet due.
+# - Circles and partners: one informed by X (everyone), one by X at the top only, one by
+#   the group, a partner by nobody; a friend is not counted (the demand is about circles
+#   and partners).
+EXPECTED = {
+    "messages_to_respondent": 4,
+    "messages_from_respondent": 1,
+    "longest_silence_days": 50,
+    "current_silence_days": 50,
+    "median_reply_days": 40,
+    "meetings_held": 1,
+    "meetings_missed": 1,
+    "steps_done_by_respondent": 1,
+    "steps_missed_by_respondent": 1,
+    "steps_open_by_respondent": 1,
+    "steps_overdue_by_respondent": 1,
+    "steps_done_by_group": 1,
+    "steps_missed_by_group": 0,
+    "steps_open_by_group": 1,
+    "steps_overdue_by_group": 0,
+    "informed_by_respondent": 2,
+    "informed_by_group": 1,
+    "uninformed": 1,
+    "demand_status": {"1": "open", "2": "met"},
+}
+EXPECTED_TAGS = {"shifting": 2, "denial": 2, "no_reply": 0, "agreement": 0}
+
+
+@pytest.fixture
+def wren(db):
+    accounts = {
+        a["role"]: a
+        for a in build_process(
+            "wren",
+            [
+                ("wren-support", Role.SUPPORT),
+                ("wren-contact", Role.CONTACT),
+                ("wren-community", Role.COMMUNITY),
+            ],
+        )
+    }
+    today = timezone.localdate()
+    support, support_ring = _acting(accounts["support"])
+    with using(support_ring):
+        demands.add_demand(support, "wren", "Stop contacting her.", "", "No contact at all.")
+        demands.add_demand(support, "wren", "Tell your group.", "", "Everyone knows.")
+        demands.record_progress(
+            support, "wren", 2, note="He told them.", status="met", status_seen="open"
+        )
+    contact, ring = _acting(accounts["contact"])
+    with using(ring):
+
+        def entry(days_ago, kind="message", direction="none", tags=()):
+            return record.EntryData(
+                occurred_on=today - days_ago * D,
+                kind=kind,
+                direction=direction,
+                summary=f"{kind} {direction} {days_ago}",
+                tags=list(tags),
+            )
+
+        record.add_entries(
+            contact,
+            "wren",
+            [
+                entry(100, direction="to_x"),
+                entry(90, direction="to_x", tags=["shifting"]),
+                entry(60, direction="from_x", tags=["shifting", "denial"]),
+                entry(50, kind="meeting_held"),
+                entry(40, kind="meeting_missed"),
+                entry(30, direction="to_x"),
+                entry(20, direction="to_x", tags=["denial"]),
+            ],
+        )
+        for owner, due, status in [
+            ("x", -30, "done"),
+            ("x", -20, "missed"),
+            ("x", -5, "open"),
+            ("group", -10, "done"),
+            ("group", 10, "open"),
+        ]:
+            record.add_step(
+                contact,
+                "wren",
+                record.StepData(
+                    owner=owner,
+                    what=f"{owner} {due}",
+                    due_on=today + due * D,
+                    agreed_on=today - 60 * D,
+                    status=status,
+                ),
+            )
+        for kind, relation, by, reach in [
+            ("circle", "political_group", "respondent", "everyone"),
+            ("circle", "workplace", "respondent", "leaders"),
+            ("circle", "scene", "group", "everyone"),
+            ("person", "partner", None, ""),
+            ("person", "friend", "group", ""),
+        ]:
+            person = people.add_person(
+                contact, "wren", people.PersonData(kind=kind, relation=relation, name=relation)
+            )
+            if by:
+                people.add_informing(
+                    contact,
+                    "wren",
+                    person.pk,
+                    people.InformingData(on=today - 10 * D, by=by, reach=reach),
+                )
+    return accounts
+
+
+def stats(account: dict, monkeypatch) -> dict:
+    monkeypatch.setenv("UPHOLD_PASSWORD", account["password"])
+    out = io.StringIO()
+    call_command("stats", "wren", "--user", account["username"], "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def dashboard_figures(html: str) -> dict:
+    """Every figure the overview page marks, by its name in `uphold stats`."""
+    found = {}
+    for name, value, text in re.findall(
+        r'data-figure="([\w.]+)"(?: data-value="(\w+)")?>([^<]*)<', html
+    ):
+        found[name] = value if value else text.strip()
+    return found
+
+
+def test_stats_and_the_dashboard_agree_with_the_hand_count(wren, monkeypatch, client):
+    printed = stats(wren["contact"], monkeypatch)
+    for name, value in EXPECTED.items():
+        assert printed[name] == value, name
+    for tag, count in EXPECTED_TAGS.items():
+        assert printed["tags"][tag] == count, tag
+
+    contact, _ring = _acting(wren["contact"])
+    page = log_in(client, contact, wren["contact"]["password"]).get("/p/wren/")
+    assert page.status_code == 200
+    shown = dashboard_figures(page.content.decode())
+    for name, value in EXPECTED.items():
+        if name == "demand_status":
+            for number, status in value.items():
+                assert shown[f"demand_status.{number}"] == status
+        else:
+            assert shown[name] == str(value), name
+
+
+def test_each_figure_links_to_the_entries_behind_it(wren, client):
+    contact, _ring = _acting(wren["contact"])
+    log_in(client, contact, wren["contact"]["password"])
+    html = client.get("/p/wren/").content.decode()
+    # The link around each number opens a list holding exactly that many rows.
+    for name, url in [
+        ("messages_to_respondent", "/p/wren/log/?show=to_x"),
+        ("messages_from_respondent", "/p/wren/log/?show=from_x"),
+        ("steps_overdue_by_respondent", "/p/wren/steps/?owner=x&status=overdue"),
+        ("steps_done_by_group", "/p/wren/steps/?owner=group&status=done"),
+    ]:
+        assert f'href="{url.replace("&", "&amp;")}" data-figure="{name}"' in html, name
+        listed = client.get(url).content.decode()
+        rows = listed.count('<li><span class="meta">') if "log" in url else listed.count("<tr><td")
+        assert rows == EXPECTED[name], name
+
+
+def test_stats_refuses_a_member_who_does_not_read_the_record(wren, monkeypatch):
+    with pytest.raises(Exception) as refused:
+        stats(wren["community"], monkeypatch)
+    assert type(refused.value).__name__ == "PermissionDenied"
