@@ -133,6 +133,7 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     },
     "letter-document": {"GET": PROCESS_PAGE},
     "log": {"GET": GROUP_ONLY},
+    "timeline": {"GET": GROUP_ONLY},
     "entry-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
     "entry": {"GET": GROUP_ONLY},
     "entry-edit": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},

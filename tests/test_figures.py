@@ -197,3 +197,32 @@ def test_stats_refuses_a_member_who_does_not_read_the_record(wren, monkeypatch):
     with pytest.raises(Exception) as refused:
         stats(wren["community"], monkeypatch)
     assert type(refused.value).__name__ == "PermissionDenied"
+
+
+def test_the_timeline_draws_the_silences_and_counts_what_the_figures_count(wren, client):
+    contact, _ring = _acting(wren["contact"])
+    log_in(client, contact, wren["contact"]["password"])
+    page = client.get("/p/wren/timeline/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # The silences of 14 days or more: 40 days (T-100 to T-60) and 50 days, still running;
+    # the 10 days between his reply and the meeting are not drawn.
+    drawn = re.findall(r'<text class="silence-days"[^>]*>(\d+)<', html)
+    assert sorted(drawn) == ["40", "50"]
+    assert "still going on" in html
+    # The table beside the drawing adds up to the figures: 4 messages to X, 1 from him.
+    rows = re.findall(r'<td data-label="messages to X">(\d+)</td>', html)
+    assert sum(map(int, rows)) == EXPECTED["messages_to_respondent"]
+    rows = re.findall(r'<td data-label="messages from X">(\d+)</td>', html)
+    assert sum(map(int, rows)) == EXPECTED["messages_from_respondent"]
+    year = timezone.localdate().year
+    assert client.get(f"/p/wren/timeline/?year={year}").status_code == 200
+
+
+@pytest.mark.parametrize("year", ["abc", "1999", "20255", "-1"])
+def test_a_year_the_timeline_does_not_have_is_refused_with_the_reason(wren, client, year):
+    contact, _ring = _acting(wren["contact"])
+    log_in(client, contact, wren["contact"]["password"])
+    page = client.get(f"/p/wren/timeline/?year={year}")
+    assert page.status_code == 400
+    assert "The timeline has no year" in page.content.decode()

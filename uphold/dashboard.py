@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from uphold.demands.models import Status
 from uphold.figures import Figures, figures
@@ -16,6 +17,7 @@ from uphold.record import queries as record
 from uphold.record import reminders
 from uphold.record.health import Health, health_of
 from uphold.record.models import Entry, Owner, ReminderKind, StepStatus
+from uphold.record.queries import OVERDUE
 
 LATEST = 5  # entries listed
 UNINFORMED_LISTED = 5  # circles and partners named
@@ -43,15 +45,16 @@ class Dashboard:
 
     @property
     def steps(self) -> list[dict]:
-        """Per owner, how many steps are done, missed, open and overdue (open, day passed)."""
+        """Per owner, how many steps are done, missed, open and overdue (open, day passed):
+        (code, label, number) each."""
         f = self.figures
         return [
             {
                 "owner": owner,
                 "name": name,
                 "counts": [
-                    *((s, f.steps_of(owner, s)) for s in STEP_COLUMNS),
-                    ("overdue", f.steps_overdue.get(owner, 0)),
+                    *((s, s.label, f.steps_of(owner, s)) for s in STEP_COLUMNS),
+                    (OVERDUE, _("overdue"), f.steps_overdue.get(owner, 0)),
                 ],
             }
             for owner, name in ((Owner.X, "respondent"), (Owner.GROUP, "group"))

@@ -104,6 +104,7 @@ urlpatterns = [
         name="letter-document",
     ),
     path("p/<slug:code>/log/", record.log_view, name="log"),
+    path("p/<slug:code>/timeline/", record.timeline_view, name="timeline"),
     path("p/<slug:code>/log/new/", record.entry_add_view, name="entry-add"),
     path("p/<slug:code>/log/<int:entry_id>/", record.entry_view, name="entry"),
     path("p/<slug:code>/log/<int:entry_id>/edit/", record.entry_edit_view, name="entry-edit"),

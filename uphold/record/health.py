@@ -23,6 +23,10 @@ from django.db.models import Count
 
 from .models import Direction, Entry, EntryKind, HealthState, Step, StepStatus
 
+# A silence this long or longer is drawn on the timeline (the default reminder threshold is
+# 21 days; two weeks without a reply is already worth seeing).
+SHOWN_SILENCE_DAYS = 14
+
 
 @dataclass(frozen=True)
 class Health:
@@ -84,6 +88,9 @@ class Tally:
     held: int = 0
     missed: int = 0
     last_entry_on: date | None = None
+    # The silences he ended that lasted SHOWN_SILENCE_DAYS or more, (from, to): the timeline
+    # draws them, so it needs no pass over the log.
+    silences: list[tuple[date, date]] = field(default_factory=list)
 
     def add(self, day: date, direction: str, kind: str) -> None:
         """One entry, later than (or on the day of) every entry added before."""
@@ -91,6 +98,8 @@ class Tally:
             if self.silence_from is not None:
                 silence = (day - self.silence_from).days
                 self.longest_closed = max(self.longest_closed or 0, silence)
+                if silence >= SHOWN_SILENCE_DAYS:
+                    self.silences.append((self.silence_from, day))
             if self.waiting_from is not None:
                 days = (day - self.waiting_from).days
                 self.reply_days[days] = self.reply_days.get(days, 0) + 1
@@ -142,6 +151,7 @@ class Tally:
             "held": self.held,
             "missed": self.missed,
             "last_entry_on": day(self.last_entry_on),
+            "silences": [[day(a), day(b)] for a, b in self.silences],
         }
 
     @classmethod
@@ -156,7 +166,14 @@ class Tally:
             held=int(data.get("held", 0)),
             missed=int(data.get("missed", 0)),
             last_entry_on=_day(data.get("last_entry_on")),
+            silences=[(_day(a), _day(b)) for a, b in data.get("silences", [])],
         )
+
+    def open_silence(self, today: date) -> tuple[date, date] | None:
+        """The silence still running while the group waits for a reply, if there is one."""
+        if self.silence_from is not None and self.unanswered:
+            return self.silence_from, today
+        return None
 
 
 def compute(events: list[tuple[date, str, str]], steps: dict[str, int], today: date) -> Health:
@@ -246,11 +263,15 @@ def entries_added(process_id: int, entries: list[Entry]) -> None:
         state.save(update_fields=["tally"])
 
 
+def tally_of(process) -> Tally:
+    """The stored tally, in one query; folded now if there is none yet or it is damaged."""
+    tally = _stored(HealthState.objects.filter(process=process).first())
+    return tally if tally is not None else fold(process.pk)
+
+
 def health_of(process, today: date) -> Health:
     """Two queries however long the log, no keys."""
-    tally = _stored(HealthState.objects.filter(process=process).first())
-    if tally is None:  # never folded yet (a process from before), or damaged: fold it now
-        tally = fold(process.pk)
+    tally = tally_of(process)
     steps = dict(
         Step.objects.filter(process=process)
         .values_list("status")

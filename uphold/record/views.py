@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.formats import date_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,13 +23,13 @@ from uphold.demands.models import Demand
 from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
-from uphold.processes.queries import meeting_zone
+from uphold.processes.queries import meeting_zone, terms_of
 from uphold.web import once, paging
 from uphold.web.access import process_view, public_view
 from uphold.web.pages import CONFLICT, add_errors, form_page
 from uphold.web.process_page import process_context
 
-from . import calendar, queries, search, services
+from . import calendar, queries, search, services, timeline
 from .forms import (
     ConfirmationForm,
     EntryEditForm,
@@ -39,6 +40,7 @@ from .forms import (
     StepChangeForm,
     StepForm,
 )
+from .health import SHOWN_SILENCE_DAYS
 from .models import Confirmation, Entry, EntryKind, Meeting, Owner, SendState, Step, StepStatus, Tag
 
 
@@ -629,3 +631,86 @@ def feed_view(request: HttpRequest, token: str) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     return calendar.response(ics, "uphold.ics")
+
+
+# The timeline
+
+
+@process_view("figures.view")
+@require_GET
+def timeline_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    process = membership.process
+    today = timezone.localdate()
+    raw = request.GET.get("year", "").strip()
+    years = timeline.years_of(process, today)
+    year, error = None, None
+    if raw:
+        year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+        if year not in years:
+            error = _(
+                "The timeline has no year “%(year)s”: choose one of the years listed, or the "
+                "whole process."
+            ) % {"year": raw[:10]}
+            year = None
+    drawn = timeline.timeline(process, today, year)
+    names = [_lane_names(membership)[lane] for lane in timeline.LANES]
+    response = _page(
+        request,
+        "record/timeline.html",
+        membership,
+        tab="log",
+        timeline=drawn,
+        drawing=timeline.drawing(drawn, _lane_names(membership), _period(year), _silence_words),
+        count_lanes=names,
+        rows=[(b.start, list(zip(names, b.values, strict=True))) for b in drawn.busy],
+        shown_silence=SHOWN_SILENCE_DAYS,
+        error=error,
+    )
+    if error:
+        response.status_code = 400
+    return response
+
+
+def _lane_names(membership: Membership) -> dict[str, str]:
+    name = terms_of(membership.process)["respondent"]
+    return {
+        "to_x": _("messages to %(name)s") % {"name": name},
+        "from_x": _("messages from %(name)s") % {"name": name},
+        "held": _("meetings held"),
+        "missed": _("meetings missed"),
+        "steps_due": _("steps due"),
+        "steps_missed": _("steps missed"),
+        "demands": _("demand status changes"),
+        "silences": _("silences (days)"),
+    }
+
+
+def _period(year: int | None):
+    """How a mark's period reads: a day of that year, or a month of the whole process."""
+    form = "DATE_FORMAT" if year else "YEAR_MONTH_FORMAT"
+    return lambda day: date_format(day, form)
+
+
+def _silence_words(silence) -> str:
+    values = {
+        "days": silence.days,
+        "start": date_format(silence.start, "DATE_FORMAT"),
+        "end": date_format(silence.end, "DATE_FORMAT"),
+    }
+    if silence.running:
+        return (
+            ngettext(
+                "%(days)s day without a reply since %(start)s, still going on",
+                "%(days)s days without a reply since %(start)s, still going on",
+                silence.days,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "%(days)s day without a reply, %(start)s to %(end)s",
+            "%(days)s days without a reply, %(start)s to %(end)s",
+            silence.days,
+        )
+        % values
+    )

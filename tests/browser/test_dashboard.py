@@ -1,0 +1,63 @@
+"""The dashboard (the overview page) and the timeline of the demo, as the contact group sees
+them: at phone width and at 1,280 px, axe on every page, each figure leading to its rows."""
+
+import re
+
+from .conftest import PHONE, checked, screenshot
+
+WIDE = {"width": 1280, "height": 900}
+
+
+def test_the_dashboard_and_the_timeline_at_both_widths(page_as, server, visits):
+    page = page_as("contact")
+    for size, name in ((PHONE, "375"), (WIDE, "1280")):
+        page.set_viewport_size(size)
+        page.goto(server["url"] + "/p/kestrel/")
+        checked(page, visits)
+        assert page.get_by_role("heading", name="What needs attention").is_visible()
+        screenshot(page, f"dashboard-{name}")
+        for path, shot in (
+            ("/p/kestrel/timeline/", "timeline"),
+            ("/p/kestrel/timeline/?year=" + _middle_year(page, server), "timeline-year"),
+        ):
+            page.goto(server["url"] + path)
+            checked(page, visits)
+            assert page.locator("svg text.silence-days").count() >= 1
+            screenshot(page, f"{shot}-{name}")
+        # Nothing wider than the screen but the drawing, which scrolls inside its frame.
+        page.goto(server["url"] + "/p/kestrel/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+    page.set_viewport_size(PHONE)
+
+
+def test_a_figure_leads_to_the_entries_it_counts(page_as, server, visits):
+    page = page_as("contact")
+    page.goto(server["url"] + "/p/kestrel/")
+    checked(page, visits)
+    link = page.locator('[data-figure="messages_from_respondent"]')
+    count = int(link.inner_text())
+    link.click()
+    checked(page, visits)
+    assert re.search(r"show=from_x", page.url)
+    assert page.locator("ol.log > li").count() == count
+    assert page.get_by_label("of the kind").input_value() == "from_x"
+
+
+def test_the_timeline_is_zoomed_by_year_with_the_keyboard(page_as, server, visits):
+    page = page_as("contact")
+    page.goto(server["url"] + "/p/kestrel/timeline/")
+    checked(page, visits)
+    year = _middle_year(page, server)
+    page.get_by_role("link", name=year, exact=True).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(f"year={year}"))
+    checked(page, visits)
+    assert page.get_by_role("link", name=year, exact=True).get_attribute("aria-current") == "page"
+
+
+def _middle_year(page, server) -> str:
+    """A year of the demo's process other than its first and this one (its dates move with
+    the day the demo is built)."""
+    page.goto(server["url"] + "/p/kestrel/timeline/")
+    years = page.get_by_role("navigation", name="Zoom").get_by_role("link").all_inner_texts()
+    return years[len(years) // 2]
