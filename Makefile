@@ -31,5 +31,5 @@ lint:
 
 # After changing user-facing text: extract, translate in uphold/locale/de, then compile.
 translations:
-	cd uphold && UPHOLD_MODE=test UPHOLD_DATA_DIR=../test-artifacts/data ../$(BIN)/django-admin makemessages -l de --no-obsolete --settings=uphold.settings --pythonpath=..
+	cd uphold && UPHOLD_MODE=test UPHOLD_DATA_DIR=../test-artifacts/data ../$(BIN)/django-admin makemessages -l de --no-obsolete -e html,txt,py,md --settings=uphold.settings --pythonpath=..
 	UPHOLD_MODE=test UPHOLD_DATA_DIR=test-artifacts/data $(BIN)/uphold compiletranslations

@@ -170,6 +170,7 @@ def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
         _fill_marked_record(contact, marked)
         _fill_marked_reflections(contact, marked)
         _fill_marked_referral(contact, marked)
+        _export_a_report(contact)
 
 
 def _fill_marked_record(contact, marked) -> None:
@@ -328,6 +329,13 @@ def _fill_marked_reflections(contact, marked) -> None:
         contact, "kestrel", review.pk, answers("review"), base_revision=review.revision
     )
     reflections.release(contact, "kestrel", review.pk, with_quotes=True)
+
+
+def _export_a_report(contact) -> None:
+    """A report-back taken out as Markdown: its export row (no sealed field; made afresh)."""
+    from uphold.reports.services import export
+
+    export(contact, "kestrel", "report-back", "md", timezone.localdate())
 
 
 def _fill_marked_referral(contact, marked) -> None:

@@ -134,6 +134,12 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "letter-document": {"GET": PROCESS_PAGE},
     "log": {"GET": GROUP_ONLY},
     "timeline": {"GET": GROUP_ONLY},
+    "reports": {"GET": GROUP_ONLY},
+    # An export without a kind and format: refused with the reason, nothing exported.
+    "report-export": {
+        "GET": expect(404, anonymous=302, members=403, group=405),
+        "POST": expect(404, anonymous=302, members=403, group=400),
+    },
     "entry-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
     "entry": {"GET": GROUP_ONLY},
     "entry-edit": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},

@@ -226,3 +226,126 @@ def test_a_year_the_timeline_does_not_have_is_refused_with_the_reason(wren, clie
     page = client.get(f"/p/wren/timeline/?year={year}")
     assert page.status_code == 400
     assert "The timeline has no year" in page.content.decode()
+
+
+def report_figures(text: str) -> dict:
+    """The figures table of a report (Markdown, or the text of its PDF or HTML)."""
+    rows = dict(re.findall(r"\|\s*([^|\n]+?)\s*\|\s*([\d/ —]+?)\s*\|", text))
+    return {
+        "messages_to_respondent": rows["Messages to X"],
+        "messages_from_respondent": rows["Messages from X"],
+        "longest_silence_days": rows["Longest silence, in days"],
+        "current_silence_days": rows["The silence now, in days"],
+        "median_reply_days": rows["Median reply time, in days"],
+        "meetings": rows["Meetings held / missed"],
+        "steps_x": rows["Steps of X: done / missed / open"],
+        "steps_group": rows["Steps of the group: done / missed / open"],
+        "informed": rows["Circles and partners informed by X / by the group / by nobody"],
+    }
+
+
+def expected_report_figures() -> dict:
+    e = EXPECTED
+    return {
+        "messages_to_respondent": str(e["messages_to_respondent"]),
+        "messages_from_respondent": str(e["messages_from_respondent"]),
+        "longest_silence_days": str(e["longest_silence_days"]),
+        "current_silence_days": str(e["current_silence_days"]),
+        "median_reply_days": str(e["median_reply_days"]),
+        "meetings": f"{e['meetings_held']} / {e['meetings_missed']}",
+        "steps_x": "{} / {} / {}".format(
+            e["steps_done_by_respondent"],
+            e["steps_missed_by_respondent"],
+            e["steps_open_by_respondent"],
+        ),
+        "steps_group": "{} / {} / {}".format(
+            e["steps_done_by_group"], e["steps_missed_by_group"], e["steps_open_by_group"]
+        ),
+        "informed": "{} / {} / {}".format(
+            e["informed_by_respondent"], e["informed_by_group"], e["uninformed"]
+        ),
+    }
+
+
+def report(account: dict, kind: str, fmt: str, out, monkeypatch) -> bytes:
+    monkeypatch.setenv("UPHOLD_PASSWORD", account["password"])
+    target = out / f"{kind}.{fmt}"
+    call_command(
+        "report",
+        "wren",
+        "--kind",
+        kind,
+        "--format",
+        fmt,
+        "--out",
+        str(target),
+        "--user",
+        account["username"],
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    return target.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["report-back", "retrospective"])
+def test_each_report_gives_the_hand_counted_figures_in_every_format(
+    wren, monkeypatch, tmp_path, kind
+):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from PIL import Image
+
+    from uphold.reports.models import ReportExport
+
+    wanted = expected_report_figures()
+    md = report(wren["contact"], kind, "md", tmp_path, monkeypatch).decode()
+    assert report_figures(md) == wanted
+    html = report(wren["contact"], kind, "html", tmp_path, monkeypatch).decode()
+    cells = re.sub(r"</td>\s*<td>", " | ", html)
+    assert report_figures(re.sub(r"</?t[dr]>", "|", cells)) == wanted
+    pdf = report(wren["contact"], kind, "pdf", tmp_path, monkeypatch)
+    assert pdf.startswith(b"%PDF")
+    # Its pages as pictures in the test artefacts, each with something printed on it.
+    assert shutil.which("pdftoppm"), "install Debian's poppler-utils (make test does)"
+    pages = Path("test-artifacts/reports") / kind
+    pages.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", tmp_path / "r.pdf", pages / "page"], check=True)
+    pngs = sorted(pages.glob("page*.png"))
+    assert pngs
+    for png in pngs:
+        low, high = Image.open(png).convert("L").getextrema()
+        assert low < 128 < high, f"{png} is blank"
+    text = subprocess.run(
+        ["pdftotext", "-layout", tmp_path / "r.pdf", "-"], capture_output=True, text=True
+    ).stdout
+    assert "Messages to X" in text and "Longest silence, in days" in text
+    # Each export is on the record, under the chain (the autouse check verifies it).
+    assert ReportExport.objects.filter(process__code="wren", kind=kind).count() == 3
+
+
+def test_the_survivor_update_has_a_content_note_and_none_of_his_messages(
+    wren, monkeypatch, tmp_path
+):
+    md = report(wren["contact"], "survivor-update", "md", tmp_path, monkeypatch).decode()
+    assert md.startswith("> **Content note:**")
+    assert "2 meetings" not in md and "1 meeting held" in md
+    # The log's summaries (the messages, in the group's words) are not in it.
+    assert "message from_x" not in md and "message to_x" not in md
+
+
+def test_a_report_back_covers_the_time_since_the_last_one(wren, monkeypatch, tmp_path):
+    first = report(wren["contact"], "report-back", "md", tmp_path, monkeypatch).decode()
+    assert "The whole process" in first
+    (tmp_path / "report-back.md").unlink()
+    again = report(wren["contact"], "report-back", "md", tmp_path, monkeypatch).decode()
+    assert "What happened from" in again
+
+
+def test_a_report_is_refused_to_a_member_who_does_not_read_the_record(wren, monkeypatch, tmp_path):
+    with pytest.raises(Exception) as refused:
+        report(wren["community"], "report-back", "md", tmp_path, monkeypatch)
+    assert type(refused.value).__name__ == "PermissionDenied"
+    assert not (tmp_path / "report-back.md").exists()

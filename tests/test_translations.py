@@ -25,6 +25,11 @@ def test_no_german_string_is_missing_or_fuzzy():
                 assert (name in entry.msgid) == (name in form), entry.msgid
 
 
+# The reports' templates are Markdown (uphold/reports/templates/reports/*.md); the Makefile's
+# `translations` target reads the same kinds of file.
+EXTENSIONS = ["-e", "html,txt,py,md"]
+
+
 def test_the_catalogue_holds_every_string_of_the_code(tmp_path):
     """Extract the strings afresh from a copy of the package and compare with the catalogue."""
     assert shutil.which("xgettext"), "install Debian's gettext (make test does)"
@@ -36,7 +41,7 @@ def test_the_catalogue_holds_every_string_of_the_code(tmp_path):
         "UPHOLD_DATA_DIR": str(tmp_path / "data"),
     }
     subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "-l", "de", "--no-obsolete"],
+        [sys.executable, "-m", "django", "makemessages", "-l", "de", "--no-obsolete", *EXTENSIONS],
         cwd=tmp_path,
         env=env,
         check=True,

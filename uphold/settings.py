@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "uphold.people",
     "uphold.reflections",
     "uphold.programmes",
+    "uphold.reports",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

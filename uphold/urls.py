@@ -11,6 +11,7 @@ from uphold.processes import views as processes
 from uphold.programmes import views as programmes
 from uphold.record import views as record
 from uphold.reflections import views as reflections
+from uphold.reports import views as reports
 from uphold.web import views as web
 from uphold.web.access import public_view
 
@@ -105,6 +106,8 @@ urlpatterns = [
     ),
     path("p/<slug:code>/log/", record.log_view, name="log"),
     path("p/<slug:code>/timeline/", record.timeline_view, name="timeline"),
+    path("p/<slug:code>/reports/", reports.reports_view, name="reports"),
+    path("p/<slug:code>/reports/export/", reports.report_export_view, name="report-export"),
     path("p/<slug:code>/log/new/", record.entry_add_view, name="entry-add"),
     path("p/<slug:code>/log/<int:entry_id>/", record.entry_view, name="entry"),
     path("p/<slug:code>/log/<int:entry_id>/edit/", record.entry_edit_view, name="entry-edit"),

@@ -61,3 +61,23 @@ def _middle_year(page, server) -> str:
     page.goto(server["url"] + "/p/kestrel/timeline/")
     years = page.get_by_role("navigation", name="Zoom").get_by_role("link").all_inner_texts()
     return years[len(years) // 2]
+
+
+def test_a_report_is_read_on_its_page_and_taken_out_as_a_pdf(page_as, server, visits):
+    page = page_as("contact")
+    for kind in ("report-back", "survivor-update", "retrospective"):
+        page.goto(f"{server['url']}/p/kestrel/reports/?kind={kind}")
+        checked(page, visits)
+        assert page.get_by_role("article").get_by_role("heading", level=1).is_visible()
+    screenshot(page, "reports-retrospective-375")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="PDF").click()
+    assert re.fullmatch(
+        r"kestrel-retrospective-\d{4}-\d\d-\d\d\.pdf", download.value.suggested_filename
+    )
+    path = download.value.path()
+    with open(path, "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"
+    page.reload()
+    checked(page, visits)
+    assert page.get_by_role("heading", name="Recent exports").is_visible()

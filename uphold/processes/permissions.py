@@ -72,6 +72,8 @@ PROCESS_ACTIONS = {
     # Where the process stands (uphold/figures.py): counted from the record's clear columns,
     # so shown to those who read the record: the dashboard and `uphold stats`.
     "figures.view": Reads(scopes.RECORD),
+    # A report (uphold/reports/) is made from the record, so exported by those who read it.
+    "reports.export": Reads(scopes.RECORD),
     "record.write": Roles(frozenset({Role.CONTACT})),
     "calendar.feed": Reads(scopes.RECORD),
     # The overview shows each role what is theirs: the meeting rhythm and the reminders are

@@ -36,6 +36,7 @@ TABS: tuple[Tab, ...] = (
     Tab("released", _("Released reviews"), "reviews-released", "reviews.released"),
     Tab("steps", _("Steps"), "steps", "record.view"),
     Tab("programme", _("Programme"), "referrals", "record.view"),
+    Tab("reports", _("Reports"), "reports", "reports.export"),
     Tab("members", _("Members"), "members", "members.view"),
     Tab("documents", _("Documents"), "documents", "documents.view"),
     Tab("audit", _("Audit log"), "audit", "audit.view"),

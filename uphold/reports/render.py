@@ -1,0 +1,174 @@
+"""A report made from the record: one Markdown template per kind (templates/reports/KIND.md);
+the web page and the PDF are that Markdown turned into HTML (markdown-it, raw HTML off, then
+nh3), and the PDF is WeasyPrint's print of it with nothing fetched from anywhere.
+
+Every number comes from `uphold.figures.figures`, so a report says what the dashboard and
+`uphold stats` say. The texts are opened with the member's keys, as on the pages.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import nh3
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from markdown_it import MarkdownIt
+
+from uphold.crypto.keyring import NoKey
+from uphold.demands.models import Demand, Progress
+from uphold.figures import Figures, figures, review_scores
+from uphold.people.models import Person, Stance
+from uphold.processes.models import Process, ProcessGroup
+from uphold.processes.queries import terms_of
+from uphold.record.models import Entry, EntryKind, Meeting
+
+from .models import ReportExport, ReportKind
+
+# A retrospective lists the process's meetings and the changes of its demands; a report-back
+# the group's decisions of its period. Each list is cut here, and says so when it is.
+LISTED = 200
+
+
+@dataclass(frozen=True)
+class Listed:
+    rows: list
+    more: int  # rows left out
+
+
+def _listed(rows: list) -> Listed:
+    return Listed(rows[:LISTED], max(len(rows) - LISTED, 0))
+
+
+def _opened(read, locked: str = "") -> str:
+    try:
+        return read()
+    except NoKey:
+        return locked
+
+
+def since_last(process: Process, kind: str) -> date | None:
+    """When the last export of this kind was made: a report-back covers what happened since."""
+    last = ReportExport.objects.filter(process=process, kind=kind).order_by("-exported_at").first()
+    return last.exported_at.date() if last else None
+
+
+def context(process: Process, kind: str, today: date, since: date | None = None) -> dict:
+    """What a report of `kind` says, on `today`; a report-back covers the days from `since`."""
+    found: Figures = figures(process, today)
+    terms = terms_of(process)
+    locked = _("(locked: you do not have the key)")
+    demands = [
+        {
+            "number": d.number,
+            "status": d.get_status_display(),
+            "wording": _opened(lambda d=d: d.wording, locked),
+        }
+        for d in Demand.objects.filter(process=process).order_by("number")
+    ]
+    ctx = {
+        "process": process,
+        "kind": kind,
+        "kind_label": ReportKind(kind).label,
+        "today": today,
+        "since": since,
+        "terms": terms,
+        "f": found,
+        "demands": demands,
+        "steps_x": {s: found.steps_of("x", s) for s in ("done", "missed", "open")},
+        "steps_group": {s: found.steps_of("group", s) for s in ("done", "missed", "open")},
+    }
+    if kind == ReportKind.REPORT_BACK:
+        decisions = Entry.objects.filter(process=process, kind=EntryKind.DECISION)
+        if since:
+            decisions = decisions.filter(occurred_on__gte=since)
+        rows = list(
+            decisions.order_by("occurred_on", "pk").only("pk", "process", "occurred_on", "summary")[
+                : LISTED + 1
+            ]
+        )
+        ctx["decisions"] = _listed(
+            [{"on": e.occurred_on, "summary": _opened(lambda e=e: e.summary, locked)} for e in rows]
+        )
+        ctx["title"] = _opened(lambda: process.title, "")
+    elif kind == ReportKind.RETROSPECTIVE:
+        ctx.update(_retrospective(process))
+    return ctx
+
+
+def _retrospective(process: Process) -> dict:
+    """Pseudonymised: the people and circles around him by what they are to him, never by name;
+    the groups by their kind, never by their place."""
+    meetings = list(
+        Meeting.objects.filter(process=process)
+        .exclude(outcome="")
+        .order_by("planned_at")
+        .values_list("planned_at", "outcome")[: LISTED + 1]
+    )
+    changes = list(
+        Progress.objects.filter(process=process)
+        .select_related("demand")
+        .order_by("recorded_at", "pk")[: LISTED + 1]
+    )
+    around = {}
+    for person in Person.objects.filter(process=process).only(
+        "pk", "process", "kind", "relation", "stance"
+    ):
+        row = around.setdefault(person.get_relation_display(), dict.fromkeys(Stance.values, 0))
+        row[person.stance or Stance.UNKNOWN] = row.get(person.stance or Stance.UNKNOWN, 0) + 1
+    return {
+        "began_on": process.began_on,
+        "groups": [g.get_kind_display() for g in ProcessGroup.objects.filter(process=process)],
+        "meetings": _listed(
+            [
+                {"on": at.date(), "outcome": Meeting(outcome=o).get_outcome_display()}
+                for at, o in meetings
+            ]
+        ),
+        "changes": _listed(
+            [
+                {
+                    "on": c.recorded_at.date(),
+                    "number": c.demand.number,
+                    "before": c.get_status_before_display(),
+                    "after": c.get_status_after_display(),
+                }
+                for c in changes
+                if c.status_before != c.status_after
+            ]
+        ),
+        "around": [
+            {
+                "relation": relation,
+                "stances": [(Stance(s).label, n) for s, n in counts.items() if n],
+            }
+            for relation, counts in sorted(around.items())
+        ],
+        "scores": review_scores(process),
+    }
+
+
+def markdown(ctx: dict) -> str:
+    return render_to_string(f"reports/{ctx['kind']}.md", ctx).strip() + "\n"
+
+
+_PARSER = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def html_fragment(text: str) -> str:
+    """The Markdown as HTML: raw HTML in it is shown as text, links only of safe kinds."""
+    return nh3.clean(_PARSER.render(text))
+
+
+def html_document(ctx: dict, text: str) -> str:
+    """A page that stands alone (the download and the PDF's source), its style inside it."""
+    return render_to_string("reports/document.html", {**ctx, "body": html_fragment(text)})
+
+
+def _refuse(url: str, *args, **kwargs):
+    raise ValueError(f"a report fetches nothing: {url}")
+
+
+def pdf(document: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=document, url_fetcher=_refuse).write_pdf()

@@ -1,0 +1,61 @@
+"""The reports page: each kind shown as it will read, and exported as HTML, PDF or Markdown."""
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from uphold.processes.models import Membership
+from uphold.web.access import process_view
+from uphold.web.process_page import process_context
+
+from . import services
+from .models import ReportExport, ReportFormat, ReportKind
+
+
+@process_view("reports.export")
+@require_GET
+def reports_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    kind = request.GET.get("kind", ReportKind.REPORT_BACK)
+    status, error = 200, None
+    if kind not in ReportKind.values:
+        status, error, kind = 400, _unknown_kind(), ReportKind.REPORT_BACK
+    ctx, body = services.preview(request.user, membership.process, kind, timezone.localdate())
+    exports = ReportExport.objects.filter(process=membership.process).select_related("exported_by")[
+        :10
+    ]
+    return _page(
+        request, membership, status, kind, report=ctx, body=body, error=error, exports=exports
+    )
+
+
+@process_view("reports.export")
+@require_POST
+def report_export_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    kind, fmt = request.POST.get("kind", ""), request.POST.get("format", "")
+    try:
+        made = services.export(request.user, membership.process, kind, fmt, timezone.localdate())
+    except ValidationError as error:
+        refusal = " ".join(error.messages)
+        return _page(request, membership, 400, ReportKind.REPORT_BACK, error=refusal)
+    response = HttpResponse(made.content, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    return response
+
+
+def _page(request, membership: Membership, status: int, kind: str, **extra) -> HttpResponse:
+    context = process_context(
+        membership,
+        "reports",
+        kind=kind,
+        kinds=ReportKind.choices,
+        formats=ReportFormat.choices,
+        **extra,
+    )
+    return render(request, "reports/reports.html", context, status=status)
+
+
+def _unknown_kind() -> str:
+    return _("There is no such kind of report. Here is the report-back.")
