@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from django.db.models import Count, F, Min, Q
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from uphold.demands.models import Progress
 from uphold.processes.models import Process
@@ -204,6 +206,24 @@ class Drawing:
     width: int
     height: int
     shapes: list[Shape]
+
+    def markup(self) -> SafeString:
+        """The shapes as SVG elements, written here rather than in a template loop: a year
+        has a few thousand of them. Every text is escaped."""
+        out = []
+        for s in self.shapes:
+            tip = f"<title>{escape(s.title)}</title>" if s.title else ""
+            css = escape(s.css)
+            if s.kind == "rect":
+                out.append(
+                    f'<rect class="{css}" x="{s.x}" y="{s.y}" width="{s.w}" height="{s.h}">'
+                    f"{tip}</rect>"
+                )
+            elif s.kind == "line":
+                out.append(f'<line class="{css}" x1="{s.x}" y1="{s.y}" x2="{s.x2}" y2="{s.y2}"/>')
+            else:
+                out.append(f'<text class="{css}" x="{s.x}" y="{s.y}">{escape(s.text)}{tip}</text>')
+        return mark_safe("\n".join(out))  # noqa: S308  (numbers, and escaped texts)
 
 
 def drawing(tl: Timeline, lane_names: dict[str, str], period_label, silence_label) -> Drawing:

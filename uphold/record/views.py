@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -662,13 +664,29 @@ def timeline_view(request: HttpRequest, membership: Membership) -> HttpResponse:
         timeline=drawn,
         drawing=timeline.drawing(drawn, _lane_names(membership), _period(year), _silence_words),
         count_lanes=names,
-        rows=[(b.start, list(zip(names, b.values, strict=True))) for b in drawn.busy],
+        rows=_event_rows(drawn, names),
         shown_silence=SHOWN_SILENCE_DAYS,
         error=error,
     )
     if error:
         response.status_code = 400
     return response
+
+
+def _event_rows(drawn, names: list[str]) -> SafeString:
+    """The table's rows beside the drawing, written here (a year has hundreds of busy days;
+    a template loop over their cells would cost more than the rest of the page)."""
+    form = "DATE_FORMAT" if drawn.year else "YEAR_MONTH_FORMAT"
+    labels = [escape(name) for name in names]
+    rows = []
+    for bucket in drawn.busy:
+        cells = "".join(
+            f'<td data-label="{label}">{n}</td>'
+            for label, n in zip(labels, bucket.values, strict=True)
+        )
+        period = escape(date_format(bucket.start, form))
+        rows.append(f'<tr><th scope="row">{period}</th>{cells}</tr>')
+    return mark_safe("\n".join(rows))  # noqa: S308  (escaped words, and numbers)
 
 
 def _lane_names(membership: Membership) -> dict[str, str]:
