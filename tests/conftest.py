@@ -171,6 +171,9 @@ def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
         _fill_marked_reflections(contact, marked)
         _fill_marked_referral(contact, marked)
         _export_a_report(contact)
+        _release_a_report(contact, "report-back", marked)
+    with using(support_ring):
+        _release_a_report(support, "survivor-update", marked)
 
 
 def _fill_marked_record(contact, marked) -> None:
@@ -336,6 +339,19 @@ def _export_a_report(contact) -> None:
     from uphold.reports.services import export
 
     export(contact, "kestrel", "report-back", "md", timezone.localdate())
+
+
+def _release_a_report(member, kind: str, marked) -> None:
+    """A report released to those it is for, its text then marked (with its audit event, as a
+    member's change would be)."""
+    from uphold.audit import services as audit
+    from uphold.audit.models import Kind
+    from uphold.reports.services import release
+
+    copy = release(member, "kestrel", kind, timezone.localdate())
+    copy.text = marked("reports.releasedreport.text")
+    copy.save()
+    audit.record(member, copy.process, Kind.CHANGE, copy)
 
 
 def _fill_marked_referral(contact, marked) -> None:

@@ -181,7 +181,11 @@ def test_the_audit_page_names_each_object_in_words(people, client_for):
 
     entry = Entry.objects.filter(process__code="kestrel").first()
     step = Step.objects.filter(process__code="kestrel", owner="x").first()
-    page = client_for("contact").get(reverse("audit", args=["kestrel"])).content.decode()
+    client = client_for("contact")
+    # The fixture's events fill more than the newest page: read the first two.
+    page = "".join(
+        client.get(reverse("audit", args=["kestrel"]), {"page": n}).content.decode() for n in (1, 2)
+    )
     assert f"log entry of {date_format(entry.occurred_on, 'DATE_FORMAT')}" in page
     assert "meeting of " in page
     assert f"step: {MARK}record.step.what_x" in page  # opened with the member's keys

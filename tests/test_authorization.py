@@ -136,6 +136,12 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "timeline": {"GET": GROUP_ONLY},
     "reports": {"GET": GROUP_ONLY},
     # An export without a kind and format: refused with the reason, nothing exported.
+    # Only to those who may release something; an empty form is refused with the reason.
+    "report-release": {
+        "GET": expect(404, anonymous=302, members=403, group=405),
+        "POST": expect(404, anonymous=302, members=403, group=400),
+    },
+    "released-reports": {"GET": expect(404, anonymous=302, members=200, respondent=403)},
     "report-export": {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": expect(404, anonymous=302, members=403, group=400),

@@ -157,12 +157,15 @@ RESPONDENT_FIELDS = {
     "record.confirmation.subject",
     "record.confirmation.body",
 }
-GROUP_FIELDS = SHARED_FIELDS | SURVIVOR_FIELDS | RECORD_FIELDS | RESPONDENT_FIELDS
+# A released report: a report-back under `community`, an update under `survivor` (the
+# fixture has one of each; tests/test_reports.py checks which row each role opens).
+RELEASED_FIELDS = {"reports.releasedreport.text"}
+GROUP_FIELDS = SHARED_FIELDS | SURVIVOR_FIELDS | RECORD_FIELDS | RESPONDENT_FIELDS | RELEASED_FIELDS
 ROLE_OPENS = {
     "support": GROUP_FIELDS,
     "contact": GROUP_FIELDS,
-    "survivor": SHARED_FIELDS | SURVIVOR_FIELDS,
-    "community": SHARED_FIELDS,
+    "survivor": SHARED_FIELDS | SURVIVOR_FIELDS | RELEASED_FIELDS,
+    "community": SHARED_FIELDS | RELEASED_FIELDS,
     "respondent": SHARED_FIELDS | RESPONDENT_FIELDS,
     "outsider": set(),
     "admin": set(),

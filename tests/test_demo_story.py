@@ -108,3 +108,15 @@ def test_the_demos_referral_is_the_reports_researched_by_the_group_and_refused(d
     text = page.content.decode()
     assert "considers himself different from the other perpetrators" in text
     assert "the group doing it for him is the responsibility-shifting" in text
+
+
+def test_the_demo_has_released_a_report_back_and_an_update(db, demo_mode):
+    from uphold.reports.models import ReleasedReport
+
+    build_demo()
+    page = contact_client("community").get("/p/kestrel/reports/released/").content.decode()
+    assert "Report-back on process kestrel" in page
+    assert set(ReleasedReport.objects.values_list("kind", "scope")) == {
+        ("report-back", "community"),
+        ("survivor-update", "survivor"),
+    }

@@ -349,3 +349,20 @@ def test_a_report_is_refused_to_a_member_who_does_not_read_the_record(wren, monk
         report(wren["community"], "report-back", "md", tmp_path, monkeypatch)
     assert type(refused.value).__name__ == "PermissionDenied"
     assert not (tmp_path / "report-back.md").exists()
+
+
+def test_a_report_file_is_new_not_a_link_and_only_its_owners(wren, monkeypatch, tmp_path):
+    import os
+    import stat
+
+    from django.core.management.base import CommandError
+
+    target = tmp_path / "elsewhere.md"
+    (tmp_path / "retrospective.md").symlink_to(target)  # dangling: points at nothing yet
+    with pytest.raises(CommandError):
+        report(wren["contact"], "retrospective", "md", tmp_path, monkeypatch)
+    assert not target.exists()
+    made = tmp_path / "out"
+    made.mkdir()
+    report(wren["contact"], "retrospective", "md", made, monkeypatch)
+    assert stat.S_IMODE(os.stat(made / "retrospective.md").st_mode) == 0o600

@@ -8,8 +8,10 @@ from uphold.web.process_page import MAY, TABS, process_context
 
 GROUP_TABS = [tab.name for tab in TABS]
 EVERY_MEMBER_TABS = ["overview", "demands"]
-# The survivor's side also reads the reviews the contact group released to it.
-SURVIVOR_TABS = [*EVERY_MEMBER_TABS, "released"]
+# The survivor's side also reads the reviews the contact group released to it, and the
+# updates the support group released; the community group its report-backs; X neither.
+SURVIVOR_TABS = [*EVERY_MEMBER_TABS, "released", "released-reports"]
+COMMUNITY_TABS = [*EVERY_MEMBER_TABS, "released-reports"]
 
 
 def _membership(role: str) -> Membership:
@@ -27,7 +29,7 @@ def _shown(context: dict) -> list[str]:
         ("support", GROUP_TABS),
         ("contact", GROUP_TABS),
         ("survivor", SURVIVOR_TABS),
-        ("community", EVERY_MEMBER_TABS),
+        ("community", COMMUNITY_TABS),
         ("respondent", EVERY_MEMBER_TABS),
     ],
 )

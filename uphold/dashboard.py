@@ -9,14 +9,16 @@ from datetime import date
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from uphold.crypto.keyring import NoKey
 from uphold.demands.models import Status
 from uphold.figures import Figures, figures
+from uphold.lib.choices import label
 from uphold.people.queries import Standing, informing_view
 from uphold.processes.models import Process
 from uphold.record import queries as record
 from uphold.record import reminders
 from uphold.record.health import Health, health_of
-from uphold.record.models import Entry, Owner, ReminderKind, StepStatus
+from uphold.record.models import Owner, ReminderKind, StepStatus
 from uphold.record.queries import OVERDUE
 
 LATEST = 5  # entries listed
@@ -35,13 +37,13 @@ class Dashboard:
     figures: Figures
     health: Health
     alerts: list[Alert]
-    uninformed: list[dict]  # the first UNINFORMED_LISTED, as the informing page lists them
-    latest: list[Entry]
+    uninformed: list[dict]  # the first UNINFORMED_LISTED: person, name (None if locked)
+    latest: list[dict]  # entry, summary (None if locked)
 
     @property
     def demands(self) -> list[tuple[int, str, str]]:
         """(number, status code, status in words) of each demand."""
-        return [(n, code, Status(code).label) for n, code in self.figures.demand_status.items()]
+        return [(n, code, label(Status, code)) for n, code in self.figures.demand_status.items()]
 
     @property
     def steps(self) -> list[dict]:
@@ -68,9 +70,24 @@ def dashboard(process: Process, today: date) -> Dashboard:
         figures=figures(process, today, health=health),
         health=health,
         alerts=[_alert(process, r) for r in reminders.occasions(process, today, health=health)],
-        uninformed=view.groups[Standing.UNINFORMED][:UNINFORMED_LISTED],
-        latest=record.entries(process, limit=LATEST),
+        uninformed=[
+            {"person": row["person"], "name": _opened(lambda p=row["person"]: p.name)}
+            for row in view.groups[Standing.UNINFORMED][:UNINFORMED_LISTED]
+        ],
+        latest=[
+            {"entry": e, "summary": _opened(lambda e=e: e.summary)}
+            for e in record.entries(process, limit=LATEST)
+        ],
     )
+
+
+def _opened(read) -> str | None:
+    """A sealed text, or None for a member whose keys do not open it (yet): the figures are
+    clear, so the dashboard still shows them."""
+    try:
+        return read()
+    except NoKey:
+        return None
 
 
 def _alert(process: Process, reminder) -> Alert:

@@ -74,6 +74,14 @@ PROCESS_ACTIONS = {
     "figures.view": Reads(scopes.RECORD),
     # A report (uphold/reports/) is made from the record, so exported by those who read it.
     "reports.export": Reads(scopes.RECORD),
+    # A report-back is released to the community group by the contact group that wrote it; an
+    # update to the survivor by the support group, who know what the survivor wants to hear.
+    "reports.release": Roles(GROUP),
+    "reports.release_community": Roles(frozenset({Role.CONTACT})),
+    "reports.release_survivor": Roles(frozenset({Role.SUPPORT})),
+    # The released reports: each member reads those of the scopes their role reads (the
+    # community group its report-backs, the survivor's side its updates; X none).
+    "reports.released": Roles(frozenset(Role.values) - {Role.RESPONDENT}),
     "record.write": Roles(frozenset({Role.CONTACT})),
     "calendar.feed": Reads(scopes.RECORD),
     # The overview shows each role what is theirs: the meeting rhythm and the reminders are

@@ -71,6 +71,15 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
+def _silence(start: str, end: str) -> tuple[date, date]:
+    """A stored silence: two days, the first not after the second; anything else is a damaged
+    tally (ValueError), folded afresh by whoever reads it."""
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    if first > last:
+        raise ValueError("a silence that ends before it begins")
+    return first, last
+
+
 def _number(value: object) -> int | None:
     return None if value is None else int(value)
 
@@ -166,7 +175,7 @@ class Tally:
             held=int(data.get("held", 0)),
             missed=int(data.get("missed", 0)),
             last_entry_on=_day(data.get("last_entry_on")),
-            silences=[(_day(a), _day(b)) for a, b in data.get("silences", [])],
+            silences=[_silence(a, b) for a, b in data.get("silences", [])],
         )
 
     def open_silence(self, today: date) -> tuple[date, date] | None:

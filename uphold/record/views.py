@@ -3,6 +3,7 @@
 Each view turns HTTP into one service call and back.
 """
 
+import re
 from datetime import datetime, time
 
 from django.contrib import messages
@@ -142,7 +143,7 @@ def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
 def entry_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     initial = {"occurred_on": timezone.localdate(), "by": request.user.pk}
     about = request.GET.get("about", "")
-    if about.isdigit() and len(about) < 12:  # "Log something about them", from their page
+    if re.fullmatch(r"[0-9]{1,11}", about):  # "Log something about them", from their page
         initial["around"] = [int(about)]
     form = _entry_form(request, membership, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -647,7 +648,7 @@ def timeline_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     years = timeline.years_of(process, today)
     year, error = None, None
     if raw:
-        year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+        year = int(raw) if re.fullmatch(r"[0-9]{4}", raw) else None  # ASCII digits only
         if year not in years:
             error = _(
                 "The timeline has no year “%(year)s”: choose one of the years listed, or the "

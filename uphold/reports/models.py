@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from uphold.audit.models import Chained
+from uphold.crypto.fields import EncryptedTextField
 
 
 class ReportKind(models.TextChoices):
@@ -46,5 +47,39 @@ class ReportExport(Chained, models.Model):
             "kind": self.get_kind_display(),
             "format": self.get_format_display(),
         }
+
+    audit_name_locked = audit_name
+
+
+# Where a release goes: the report-back to the community group, the update to the survivor.
+RELEASE_SCOPES = {ReportKind.REPORT_BACK: "community", ReportKind.SURVIVOR_UPDATE: "survivor"}
+
+
+class ReleasedReport(Chained, models.Model):
+    """A report as it read when a member released it, sealed under the scope of those it is
+    for: a report-back under `community`, a survivor update under `survivor`. It never changes;
+    a later release is a new row."""
+
+    process = models.ForeignKey("processes.Process", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=ReportKind.choices)
+    scope = models.CharField(max_length=16)
+    since = models.DateField(null=True, blank=True)
+    text = EncryptedTextField(scope=lambda released: released.scope)  # the Markdown
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    released_at = models.DateTimeField(default=timezone.now)
+
+    audit_fixed = frozenset({"process_id", "kind", "scope", "since", "released_at"})
+
+    class Meta:
+        ordering = ["-released_at", "-pk"]
+        indexes = [models.Index(fields=["process", "scope", "released_at"])]
+
+    def __str__(self) -> str:
+        return f"released {self.kind} of {self.process}"
+
+    def audit_name(self) -> str:
+        return _("released: %(kind)s") % {"kind": self.get_kind_display()}
 
     audit_name_locked = audit_name

@@ -11,18 +11,20 @@ from datetime import date
 
 import nh3
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
 from uphold.crypto.keyring import NoKey
 from uphold.demands.models import Demand, Progress
 from uphold.figures import Figures, figures, review_scores
-from uphold.people.models import Person, Stance
+from uphold.lib.choices import label  # a code not among the choices reads as itself
+from uphold.people.models import Person, Relation, Stance
 from uphold.processes.models import Process, ProcessGroup
-from uphold.processes.queries import terms_of
+from uphold.processes.queries import DEFAULT_TERMS, terms_of
 from uphold.record.models import Entry, EntryKind, Meeting
 
-from .models import ReportExport, ReportKind
+from .models import ReleasedReport, ReportExport, ReportKind
 
 # A retrospective lists the process's meetings and the changes of its demands; a report-back
 # the group's decisions of its period. Each list is cut here, and says so when it is.
@@ -47,9 +49,15 @@ def _opened(read, locked: str = "") -> str:
 
 
 def since_last(process: Process, kind: str) -> date | None:
-    """When the last export of this kind was made: a report-back covers what happened since."""
-    last = ReportExport.objects.filter(process=process, kind=kind).order_by("-exported_at").first()
-    return last.exported_at.date() if last else None
+    """When the last one of this kind went out: a report-back covers what happened since. The
+    last release counts, or, before any release, the last export."""
+    released = ReleasedReport.objects.filter(process=process, kind=kind).order_by("-released_at")
+    exported = ReportExport.objects.filter(process=process, kind=kind).order_by("-exported_at")
+    last = (
+        released.values_list("released_at", flat=True).first()
+        or exported.values_list("exported_at", flat=True).first()
+    )
+    return timezone.localdate(last) if last else None
 
 
 def context(process: Process, kind: str, today: date, since: date | None = None) -> dict:
@@ -92,6 +100,9 @@ def context(process: Process, kind: str, today: date, since: date | None = None)
         ctx["title"] = _opened(lambda: process.title, "")
     elif kind == ReportKind.RETROSPECTIVE:
         ctx.update(_retrospective(process))
+        # Pseudonymised: the words the process chose may be names; a retrospective says
+        # "survivor" and "X".
+        ctx["terms"] = {k: str(v) for k, v in DEFAULT_TERMS.items()}
     return ctx
 
 
@@ -113,7 +124,7 @@ def _retrospective(process: Process) -> dict:
     for person in Person.objects.filter(process=process).only(
         "pk", "process", "kind", "relation", "stance"
     ):
-        row = around.setdefault(person.get_relation_display(), dict.fromkeys(Stance.values, 0))
+        row = around.setdefault(label(Relation, person.relation), dict.fromkeys(Stance.values, 0))
         row[person.stance or Stance.UNKNOWN] = row.get(person.stance or Stance.UNKNOWN, 0) + 1
     return {
         "began_on": process.began_on,
@@ -139,7 +150,7 @@ def _retrospective(process: Process) -> dict:
         "around": [
             {
                 "relation": relation,
-                "stances": [(Stance(s).label, n) for s, n in counts.items() if n],
+                "stances": [(label(Stance, s), n) for s, n in counts.items() if n],
             }
             for relation, counts in sorted(around.items())
         ],
@@ -154,9 +165,14 @@ def markdown(ctx: dict) -> str:
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
+# No images: a report shows text only, so a downloaded report never calls out when opened.
+_TAGS = set(nh3.ALLOWED_TAGS) - {"img"}
+
+
 def html_fragment(text: str) -> str:
-    """The Markdown as HTML: raw HTML in it is shown as text, links only of safe kinds."""
-    return nh3.clean(_PARSER.render(text))
+    """The Markdown as HTML: raw HTML in it is shown as text, links only of safe kinds, and no
+    image at all."""
+    return nh3.clean(_PARSER.render(text), tags=_TAGS)
 
 
 def html_document(ctx: dict, text: str) -> str:
@@ -164,11 +180,14 @@ def html_document(ctx: dict, text: str) -> str:
     return render_to_string("reports/document.html", {**ctx, "body": html_fragment(text)})
 
 
-def _refuse(url: str, *args, **kwargs):
-    raise ValueError(f"a report fetches nothing: {url}")
-
-
 def pdf(document: str) -> bytes:
+    """The PDF; whatever the document points at (an image, a style sheet) is never fetched."""
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetchingError
 
-    return HTML(string=document, url_fetcher=_refuse).write_pdf()
+    class NothingFetched(URLFetcher):
+        def fetch(self, url, headers=None):
+            raise URLFetchingError(f"a report fetches nothing: {url}")
+
+    fetcher = NothingFetched(allowed_protocols=[], fail_on_errors=False)
+    return HTML(string=document, url_fetcher=fetcher).write_pdf()

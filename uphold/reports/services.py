@@ -13,9 +13,10 @@ from uphold.audit import services as audit
 from uphold.audit.models import Kind
 from uphold.processes.models import Process
 from uphold.processes.permissions import authorize
+from uphold.processes.scopes import scopes_of
 
 from . import render
-from .models import ReportExport, ReportFormat, ReportKind
+from .models import RELEASE_SCOPES, ReleasedReport, ReportExport, ReportFormat, ReportKind
 
 CONTENT_TYPES = {
     ReportFormat.HTML: "text/html; charset=utf-8",
@@ -86,3 +87,41 @@ def export(
         audit.record(actor, process, Kind.EXPORT, row)
     progress(_("Done."))
     return Exported(f"{process.code}-{kind}-{today.isoformat()}.{fmt}", content, CONTENT_TYPES[fmt])
+
+
+RELEASE_ACTIONS = {
+    ReportKind.REPORT_BACK: "reports.release_community",
+    ReportKind.SURVIVOR_UPDATE: "reports.release_survivor",
+}
+
+
+def release(actor, process: Process | str, kind: str, today: date) -> ReleasedReport:
+    """The report as it reads now, sealed for those it is for: a report-back for the community
+    group (released by the contact group), an update for the survivor's side (released by the
+    support group). A retrospective is not released: it is exported."""
+    if kind not in RELEASE_ACTIONS:
+        raise ValidationError(
+            {"kind": [_("Only a report-back or an update for the survivor's side is released.")]}
+        )
+    membership = authorize(actor, RELEASE_ACTIONS[kind], process)
+    process = membership.process
+    with transaction.atomic():
+        since = render.since_last(process, kind) if kind == ReportKind.REPORT_BACK else None
+        text = render.markdown(render.context(process, kind, today, since))
+        copy = ReleasedReport.objects.create(
+            process=process, kind=kind, scope=RELEASE_SCOPES[kind], since=since, released_by=actor
+        )
+        copy.text = text
+        copy.save()
+        audit.record(actor, process, Kind.RELEASE, copy)
+    return copy
+
+
+def released_for(membership, limit: int = 10) -> list[ReleasedReport]:
+    """The newest releases of the scopes the member's role reads (none for X)."""
+    held = scopes_of(membership) & set(RELEASE_SCOPES.values())
+    return list(
+        ReleasedReport.objects.filter(process=membership.process, scope__in=held).select_related(
+            "released_by"
+        )[:limit]
+    )

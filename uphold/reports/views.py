@@ -1,8 +1,10 @@
 """The reports page: each kind shown as it will read, and exported as HTML, PDF or Markdown."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -11,6 +13,7 @@ from uphold.processes.models import Membership
 from uphold.web.access import process_view
 from uphold.web.process_page import process_context
 
+from . import render as reports_render
 from . import services
 from .models import ReportExport, ReportFormat, ReportKind
 
@@ -59,3 +62,32 @@ def _page(request, membership: Membership, status: int, kind: str, **extra) -> H
 
 def _unknown_kind() -> str:
     return _("There is no such kind of report. Here is the report-back.")
+
+
+@process_view("reports.release")  # the service checks who releases which kind
+@require_POST
+def report_release_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    kind = request.POST.get("kind", "")
+    try:
+        services.release(request.user, membership.process, kind, timezone.localdate())
+    except ValidationError as error:
+        refusal = " ".join(error.messages)
+        return _page(request, membership, 400, ReportKind.REPORT_BACK, error=refusal)
+    messages.success(
+        request, _("Released. Those it is for can read it now, under “Released reports”.")
+    )
+    return redirect(f"{reverse('reports', args=[membership.process.code])}?kind={kind}")
+
+
+@process_view("reports.released")
+@require_GET
+def released_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    shown = [
+        {"report": r, "body": reports_render.html_fragment(r.text)}
+        for r in services.released_for(membership)
+    ]
+    return render(
+        request,
+        "reports/released.html",
+        process_context(membership, "released-reports", released=shown),
+    )

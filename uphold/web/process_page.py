@@ -37,6 +37,7 @@ TABS: tuple[Tab, ...] = (
     Tab("steps", _("Steps"), "steps", "record.view"),
     Tab("programme", _("Programme"), "referrals", "record.view"),
     Tab("reports", _("Reports"), "reports", "reports.export"),
+    Tab("released-reports", _("Released reports"), "released-reports", "reports.released"),
     Tab("members", _("Members"), "members", "members.view"),
     Tab("documents", _("Documents"), "documents", "documents.view"),
     Tab("audit", _("Audit log"), "audit", "audit.view"),
@@ -62,6 +63,8 @@ MAY: dict[str, str] = {
     "can_see_settings": "process.settings",
     "can_see_words": "process.words",
     "can_change_settings": "settings.view",
+    "can_release_to_community": "reports.release_community",
+    "can_release_to_survivor": "reports.release_survivor",
 }
 
 

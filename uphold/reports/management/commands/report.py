@@ -1,6 +1,7 @@
 """`uphold report CODE --kind KIND --format FORMAT --out FILE --user NAME`: a report of the
 process, made as the web page makes it, written to FILE (never over an existing file)."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ class Command(MemberCommand):
 
     def handle(self, *args, code: str, kind: str, format: str, out: str, user: str, **options):
         path = Path(out)
-        if path.exists():
+        if path.exists() or path.is_symlink():
             raise CommandError(f"There is a file {out} already. Name another; nothing was written.")
         if not path.parent.is_dir():
             raise CommandError(f"There is no folder {path.parent}. Nothing was written.")
@@ -36,5 +37,12 @@ class Command(MemberCommand):
             sys.stderr.flush()
 
         made = export(actor, code, kind, format, timezone.localdate(), progress)
-        path.write_bytes(made.content)
+        # Made here, new, not through a link, readable by its owner only: it holds the record.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            handle = os.open(path, flags, 0o600)
+        except FileExistsError as error:
+            raise CommandError(f"There is a file {out} already. Nothing was written.") from error
+        with os.fdopen(handle, "wb") as file:
+            file.write(made.content)
         self.stdout.write(_("Written to %(file)s.") % {"file": out})

@@ -28,6 +28,7 @@ from uphold.processes.services import Setup
 from uphold.programmes.sample import fill_referral
 from uphold.record.sample import fill_record
 from uphold.reflections.sample import fill_reflections
+from uphold.reports.sample import release_report_back, release_update
 from uphold.web import demo
 
 DEMO_CODE = "kestrel"
@@ -96,6 +97,8 @@ class Command(UpholdCommand):
         fills.append(("contact", fill_record))
         fills.append(("contact", fill_reflections))
         fills.append(("contact", fill_referral))
+        fills.append(("contact", release_report_back))
+        fills.append(("support", release_update))
         for role, fill in fills:
             user = acting_as(User.objects.get(username=by_role[role]["username"]))
             with keyring.using(Keyring(user.pk, unlock(user, by_role[role]["password"]))):
