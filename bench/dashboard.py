@@ -21,34 +21,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pages import ROOT, build, environment, machine
+from pages import ROOT, build, environment, logged_in_contact, machine
 
 KINDS = ("report-back", "survivor-update", "retrospective")
 
 
 def _measure_here(rounds: int) -> dict:
-    import os
-
-    os.environ["DJANGO_SETTINGS_MODULE"] = "uphold.settings"
-    import django
-
-    django.setup()
-    from django.conf import settings
+    _contact, _user, process, client = logged_in_contact()
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from tests.conftest import log_in
-    from uphold.accounts.models import User
-    from uphold.processes.models import Process
     from uphold.record.models import Entry
 
-    settings.ALLOWED_HOSTS = ["testserver"]
-    accounts = json.loads((settings.DATA_DIR / "generated-accounts.json").read_text())
-    contact = next(a for a in accounts if a["role"] == "contact")
-    user = User.objects.get(username=contact["username"])
-    process = Process.objects.get(code=contact["code"])
-    client = log_in(Client(), user, contact["password"])
     code = process.code
     years = [d.year for d in Entry.objects.filter(process=process).dates("occurred_on", "year")]
     entries = Entry.objects.filter(process=process)

@@ -66,32 +66,40 @@ def measure(data: Path, rounds: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _measure_here(rounds: int) -> dict:
+def logged_in_contact():
+    """In a measuring child: Django set up on the generated database, and the generated
+    process's contact member logged in. (account, user, process, client)"""
     os.environ["DJANGO_SETTINGS_MODULE"] = "uphold.settings"
     import django
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from tests.conftest import log_in
-    from tests.process_pages import process_urls
     from uphold.accounts.models import User
-    from uphold.accounts.services import acting_as
-    from uphold.crypto.keyring import Keyring, using
-    from uphold.crypto.services import unlock
     from uphold.processes.models import Process
-    from uphold.record import services
-    from uphold.record.services import EntryData
 
     settings.ALLOWED_HOSTS = ["testserver"]
     accounts = json.loads((settings.DATA_DIR / "generated-accounts.json").read_text())
     contact = next(a for a in accounts if a["role"] == "contact")
     user = User.objects.get(username=contact["username"])
     process = Process.objects.get(code=contact["code"])
-    client = log_in(Client(), user, contact["password"])
+    return contact, user, process, log_in(Client(), user, contact["password"])
+
+
+def _measure_here(rounds: int) -> dict:
+    contact, user, process, client = logged_in_contact()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.process_pages import process_urls
+    from uphold.accounts.services import acting_as
+    from uphold.crypto.keyring import Keyring, using
+    from uphold.crypto.services import unlock
+    from uphold.record import services
+    from uphold.record.services import EntryData
+
     pages = [("home", "/")] + [
         (name, url) for name, url in process_urls(process) if client.get(url).status_code == 200
     ]

@@ -9,7 +9,7 @@ from datetime import date
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from uphold.crypto.keyring import NoKey
+from uphold.crypto.keyring import opened
 from uphold.demands.models import Status
 from uphold.figures import Figures, figures
 from uphold.lib.choices import label
@@ -71,23 +71,14 @@ def dashboard(process: Process, today: date) -> Dashboard:
         health=health,
         alerts=[_alert(process, r) for r in reminders.occasions(process, today, health=health)],
         uninformed=[
-            {"person": row["person"], "name": _opened(lambda p=row["person"]: p.name)}
+            {"person": row["person"], "name": opened(lambda p=row["person"]: p.name)}
             for row in view.groups[Standing.UNINFORMED][:UNINFORMED_LISTED]
         ],
         latest=[
-            {"entry": e, "summary": _opened(lambda e=e: e.summary)}
+            {"entry": e, "summary": opened(lambda e=e: e.summary)}
             for e in record.entries(process, limit=LATEST)
         ],
     )
-
-
-def _opened(read) -> str | None:
-    """A sealed text, or None for a member whose keys do not open it (yet): the figures are
-    clear, so the dashboard still shows them."""
-    try:
-        return read()
-    except NoKey:
-        return None
 
 
 def _alert(process: Process, reminder) -> Alert:

@@ -26,6 +26,15 @@ class NoKey(Exception):
     """The actor holds no key for that scope of that process (not theirs to read, or not yet)."""
 
 
+def opened(read, locked=None):
+    """`read()`, a sealed text; `locked` for a member whose keys do not open it (yet), so a
+    page of clear figures still shows them."""
+    try:
+        return read()
+    except NoKey:
+        return locked
+
+
 MAX_CHAIN = 50  # rotations a key may be followed back through without a pin
 
 

@@ -103,16 +103,18 @@ def first_day(process: Process) -> date | None:
     return min(days) if days else None
 
 
-def years_of(process: Process, today: date) -> list[int]:
+def years_of(first: date, today: date) -> list[int]:
     """The years the timeline can be zoomed to: from the first event's to this one."""
-    first = first_day(process) or today
     return list(range(first.year, max(today.year, first.year) + 1))
 
 
-def timeline(process: Process, today: date, year: int | None = None) -> Timeline:
-    """The whole process by month, or `year` by day."""
-    first = first_day(process) or today
-    years = list(range(first.year, max(today.year, first.year) + 1))
+def timeline(
+    process: Process, today: date, year: int | None = None, first: date | None = None
+) -> Timeline:
+    """The whole process by month, or `year` by day; `first` is `first_day`, if the caller
+    has it already."""
+    first = first or first_day(process) or today
+    years = years_of(first, today)
     if year is not None:
         start, end = date(year, 1, 1), date(year, 12, 31)
         by, step = _same_day, lambda d: d + timedelta(days=1)

@@ -645,7 +645,8 @@ def timeline_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     process = membership.process
     today = timezone.localdate()
     raw = request.GET.get("year", "").strip()
-    years = timeline.years_of(process, today)
+    first = timeline.first_day(process) or today
+    years = timeline.years_of(first, today)
     year, error = None, None
     if raw:
         year = int(raw) if re.fullmatch(r"[0-9]{4}", raw) else None  # ASCII digits only
@@ -655,7 +656,7 @@ def timeline_view(request: HttpRequest, membership: Membership) -> HttpResponse:
                 "whole process."
             ) % {"year": raw[:10]}
             year = None
-    drawn = timeline.timeline(process, today, year)
+    drawn = timeline.timeline(process, today, year, first)
     names = [_lane_names(membership)[lane] for lane in timeline.LANES]
     response = _page(
         request,

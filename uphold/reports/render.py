@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
-from uphold.crypto.keyring import NoKey
+from uphold.crypto.keyring import opened
 from uphold.demands.models import Demand, Progress
 from uphold.figures import Figures, figures, review_scores
 from uphold.lib.choices import label  # a code not among the choices reads as itself
@@ -41,13 +41,6 @@ def _listed(rows: list) -> Listed:
     return Listed(rows[:LISTED], max(len(rows) - LISTED, 0))
 
 
-def _opened(read, locked: str = "") -> str:
-    try:
-        return read()
-    except NoKey:
-        return locked
-
-
 def since_last(process: Process, kind: str) -> date | None:
     """When the last one of this kind went out: a report-back covers what happened since. The
     last release counts, or, before any release, the last export."""
@@ -69,7 +62,7 @@ def context(process: Process, kind: str, today: date, since: date | None = None)
         {
             "number": d.number,
             "status": d.get_status_display(),
-            "wording": _opened(lambda d=d: d.wording, locked),
+            "wording": opened(lambda d=d: d.wording, locked),
         }
         for d in Demand.objects.filter(process=process).order_by("number")
     ]
@@ -95,9 +88,9 @@ def context(process: Process, kind: str, today: date, since: date | None = None)
             ]
         )
         ctx["decisions"] = _listed(
-            [{"on": e.occurred_on, "summary": _opened(lambda e=e: e.summary, locked)} for e in rows]
+            [{"on": e.occurred_on, "summary": opened(lambda e=e: e.summary, locked)} for e in rows]
         )
-        ctx["title"] = _opened(lambda: process.title, "")
+        ctx["title"] = opened(lambda: process.title, "")
     elif kind == ReportKind.RETROSPECTIVE:
         ctx.update(_retrospective(process))
         # Pseudonymised: the words the process chose may be names; a retrospective says
