@@ -170,6 +170,7 @@ def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
         _fill_marked_record(contact, marked)
         _fill_marked_reflections(contact, marked)
         _fill_marked_referral(contact, marked)
+        _draft_a_report(contact, marked)
         _export_a_report(contact)
         _release_a_report(contact, "report-back", marked)
     with using(support_ring):
@@ -332,6 +333,15 @@ def _fill_marked_reflections(contact, marked) -> None:
         contact, "kestrel", review.pk, answers("review"), base_revision=review.revision
     )
     reflections.release(contact, "kestrel", review.pk, with_quotes=True)
+
+
+def _draft_a_report(contact, marked) -> None:
+    """The group's words in a report-back, drafted under the record."""
+    from uphold.reports.services import save_drafts
+
+    save_drafts(
+        contact, "kestrel", "report-back", {"summary": marked("reports.reportdraft.text")}, {}
+    )
 
 
 def _export_a_report(contact) -> None:

@@ -141,6 +141,11 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": expect(404, anonymous=302, members=403, group=400),
     },
+    # The group's words, sent without a kind: refused with the reason, nothing saved.
+    "report-words": {
+        "GET": expect(404, anonymous=302, members=403, group=405),
+        "POST": expect(404, anonymous=302, members=403, group=400),
+    },
     "released-reports": {"GET": expect(404, anonymous=302, members=200, respondent=403)},
     "report-export": {
         "GET": expect(404, anonymous=302, members=403, group=405),

@@ -148,6 +148,7 @@ RECORD_FIELDS = {
     "programmes.referral.other_name",
     "programmes.referralchange.reasons",
     "programmes.referralchange.note",
+    "reports.reportdraft.text",
 }
 # What X reads beyond the demands: his steps, where meetings are, confirmations sent to him.
 RESPONDENT_FIELDS = {

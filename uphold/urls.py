@@ -109,6 +109,7 @@ urlpatterns = [
     path("p/<slug:code>/reports/", reports.reports_view, name="reports"),
     path("p/<slug:code>/reports/export/", reports.report_export_view, name="report-export"),
     path("p/<slug:code>/reports/release/", reports.report_release_view, name="report-release"),
+    path("p/<slug:code>/reports/words/", reports.report_words_view, name="report-words"),
     path("p/<slug:code>/reports/released/", reports.released_view, name="released-reports"),
     path("p/<slug:code>/log/new/", record.entry_add_view, name="entry-add"),
     path("p/<slug:code>/log/<int:entry_id>/", record.entry_view, name="entry"),

@@ -81,3 +81,21 @@ def test_a_report_is_read_on_its_page_and_taken_out_as_a_pdf(page_as, server, vi
     page.reload()
     checked(page, visits)
     assert page.get_by_role("heading", name="Recent exports").is_visible()
+
+
+def test_the_groups_words_are_written_on_the_page_and_read_in_the_report(page_as, server, visits):
+    page = page_as("contact")
+    page.goto(f"{server['url']}/p/kestrel/reports/?kind=retrospective")
+    checked(page, visits)
+    lessons = page.get_by_label("Lessons", exact=True)
+    lessons.fill("Write each demand so it cannot be weakened.\n- Keep a written record.")
+    lessons.focus()
+    page.keyboard.press("Tab")  # past the names box to the button, by keyboard
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/reports/?kind=retrospective#report")
+    checked(page, visits)
+    report = page.get_by_role("article")
+    assert report.get_by_text("Write each demand so it cannot be weakened.").is_visible()
+    assert report.get_by_role("listitem").filter(has_text="Keep a written record.").count() == 1
+    screenshot(page, "reports-words-375")

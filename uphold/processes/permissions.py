@@ -77,6 +77,9 @@ PROCESS_ACTIONS = {
     # A report-back is released to the community group by the contact group that wrote it; an
     # update to the survivor by the support group, who know what the survivor wants to hear.
     "reports.release": Roles(GROUP),
+    # The group's own words in a report are drafted under the record by either group: the
+    # contact group writes the report-back, the support group words the survivor's update.
+    "reports.draft": Roles(GROUP),
     "reports.release_community": Roles(frozenset({Role.CONTACT})),
     "reports.release_survivor": Roles(frozenset({Role.SUPPORT})),
     # The released reports: each member reads those of the scopes their role reads (the

@@ -83,3 +83,52 @@ class ReleasedReport(Chained, models.Model):
         return _("released: %(kind)s") % {"kind": self.get_kind_display()}
 
     audit_name_locked = audit_name
+
+
+# The group's own words in each kind of report: (part, what it is called on the form). A
+# report-back and an update carry a word from the group beside the figures; a retrospective
+# is mostly the group's words, around its figures, in the shape of the seed report.
+DRAFT_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
+    ReportKind.REPORT_BACK: (("summary", _("What the contact group wants to say")),),
+    ReportKind.SURVIVOR_UPDATE: (("words", _("A word from the group")),),
+    ReportKind.RETROSPECTIVE: (
+        ("formation", _("How the group formed")),
+        ("surroundings", _("The role of the people around him")),
+        ("reflections", _("Reflections")),
+        ("lessons", _("Lessons")),
+        # Not printed: names the retrospective leaves out wherever they appear, beside those
+        # the process holds (the people around him, the words chosen, the groups' places).
+        ("left_out", _("Other names to leave out, one per line")),
+    ),
+}
+
+
+class ReportDraft(Chained, models.Model):
+    """The group's own words for one part of a kind of report, sealed under `record`: only the
+    support and contact groups read a draft. It goes to others only inside a release, which is
+    sealed again under their scope. A change against an older revision is a conflict."""
+
+    process = models.ForeignKey("processes.Process", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=ReportKind.choices)
+    part = models.CharField(max_length=16)
+    text = EncryptedTextField(scope="record")
+    revision = models.PositiveIntegerField(default=1)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    audit_fixed = frozenset({"process_id", "kind", "part"})
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["process", "kind", "part"], name="one_draft_per_part")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} draft ({self.part}) of {self.process}"
+
+    def audit_name(self) -> str:
+        return _("the group's words in a report: %(kind)s") % {"kind": self.get_kind_display()}
+
+    audit_name_locked = audit_name

@@ -6,6 +6,7 @@ Every number comes from `uphold.figures.figures`, so a report says what the dash
 `uphold stats` say. The texts are opened with the member's keys, as on the pages.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,7 +25,7 @@ from uphold.processes.models import Process, ProcessGroup
 from uphold.processes.queries import DEFAULT_TERMS, terms_of
 from uphold.record.models import Entry, EntryKind, Meeting
 
-from .models import ReleasedReport, ReportExport, ReportKind
+from .models import DRAFT_PARTS, ReleasedReport, ReportDraft, ReportExport, ReportKind
 
 # A retrospective lists the process's meetings and the changes of its demands; a report-back
 # the group's decisions of its period. Each list is cut here, and says so when it is.
@@ -77,6 +78,7 @@ def context(process: Process, kind: str, today: date, since: date | None = None)
         "demands": demands,
         "steps_x": {s: found.steps_of("x", s) for s in ("done", "missed", "open")},
         "steps_group": {s: found.steps_of("group", s) for s in ("done", "missed", "open")},
+        "words": _words(process, kind, locked),
     }
     if kind == ReportKind.REPORT_BACK:
         decisions = Entry.objects.filter(process=process, kind=EntryKind.DECISION)
@@ -96,7 +98,53 @@ def context(process: Process, kind: str, today: date, since: date | None = None)
         # Pseudonymised: the words the process chose may be names; a retrospective says
         # "survivor" and "X".
         ctx["terms"] = {k: str(v) for k, v in DEFAULT_TERMS.items()}
+        # The texts it quotes (the demands, the group's words) lose every name the process
+        # holds, and every name the group listed to leave out.
+        leave_out = names_to_leave_out(process, ctx["words"].get("left_out", ""))
+        for d in ctx["demands"]:
+            d["wording"] = left_out(d["wording"], leave_out)
+        ctx["words"] = {part: left_out(text, leave_out) for part, text in ctx["words"].items()}
     return ctx
+
+
+# Shorter than this, a "name" would cut into ordinary words.
+SHORTEST_NAME = 2
+
+
+def names_to_leave_out(process: Process, listed: str = "") -> list[str]:
+    """Every name the process holds in its sealed columns: the people around him, the words the
+    process chose for the survivor and for him, where the groups are, the process's title; and
+    the names the group listed, one per line. Longest first, so a full name goes before its
+    parts. Usernames are not among them: they are pseudonyms, often plain words ("contact"),
+    and a member whose username is a name lists it."""
+    names = {line.strip() for line in listed.splitlines()}
+    for person in Person.objects.filter(process=process).only("pk", "process", "name"):
+        names.add(opened(lambda p=person: p.name, "") or "")
+    for group in ProcessGroup.objects.filter(process=process).only("pk", "process", "place"):
+        names.add(opened(lambda g=group: g.place, "") or "")
+    chosen = terms_of(process)
+    names |= {chosen[k] for k in chosen if chosen[k] != str(DEFAULT_TERMS[k])}
+    names.add(opened(lambda: process.title, "") or "")
+    names = {" ".join(n.split()) for n in names}
+    return sorted((n for n in names if len(n) >= SHORTEST_NAME), key=lambda n: (-len(n), n))
+
+
+def left_out(text: str, names: list[str]) -> str:
+    """`text` with each of `names` (as a whole word, in any case) replaced by a mark."""
+    if not names or not text:
+        return text
+    spelled = "|".join(r"\s+".join(map(re.escape, n.split())) for n in names)
+    pattern = re.compile(rf"(?<!\w)(?:{spelled})(?!\w)", re.IGNORECASE)
+    return pattern.sub(_("[name left out]"), text)
+
+
+def _words(process: Process, kind: str, locked: str) -> dict[str, str]:
+    """The group's own words for each part of this kind ("" where none are written yet)."""
+    drafts = {d.part: d for d in ReportDraft.objects.filter(process=process, kind=kind)}
+    return {
+        part: opened(lambda d=drafts[part]: d.text, locked) if part in drafts else ""
+        for part, _label in DRAFT_PARTS[kind]
+    }
 
 
 def _retrospective(process: Process) -> dict:

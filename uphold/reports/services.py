@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from uphold.audit import services as audit
@@ -16,7 +17,22 @@ from uphold.processes.permissions import authorize
 from uphold.processes.scopes import scopes_of
 
 from . import render
-from .models import RELEASE_SCOPES, ReleasedReport, ReportExport, ReportFormat, ReportKind
+from .models import (
+    DRAFT_PARTS,
+    RELEASE_SCOPES,
+    ReleasedReport,
+    ReportDraft,
+    ReportExport,
+    ReportFormat,
+    ReportKind,
+)
+
+MAX_DRAFT = 50_000  # characters of one part of the group's words
+
+
+class Conflict(Exception):
+    """Someone saved the group's words since the actor loaded them; nothing was written."""
+
 
 CONTENT_TYPES = {
     ReportFormat.HTML: "text/html; charset=utf-8",
@@ -125,3 +141,65 @@ def released_for(membership, limit: int = 10) -> list[ReleasedReport]:
             "released_by"
         )[:limit]
     )
+
+
+def drafts_of(process: Process, kind: str) -> dict[str, ReportDraft]:
+    """The saved parts of the group's words in a kind of report, by part."""
+    return {d.part: d for d in ReportDraft.objects.filter(process=process, kind=kind)}
+
+
+def save_drafts(
+    actor, process: Process | str, kind: str, texts: dict[str, str], revisions: dict[str, int]
+) -> list[ReportDraft]:
+    """The group's words for the parts of a kind of report, all or none: `revisions` are the
+    revisions the member loaded (0: the part was not written yet). A part changed by someone
+    else since is a Conflict, and nothing is saved. A part left as it was is not written."""
+    membership = authorize(actor, "reports.draft", process)
+    if kind not in DRAFT_PARTS:
+        raise ValidationError(
+            {"kind": [_("Choose a kind of report: %(kinds)s.") % {"kinds": ", ".join(DRAFT_PARTS)}]}
+        )
+    parts = dict(DRAFT_PARTS[kind])
+    errors: dict[str, list[str]] = {}
+    unknown = set(texts) - set(parts)
+    if unknown:
+        errors["part"] = [_("This kind of report has no part called %(part)s.") % {
+            "part": ", ".join(sorted(unknown))}]  # fmt: skip
+    cleaned = {}
+    for part, text in texts.items():
+        text = (text or "").replace("\r\n", "\n").strip()
+        if len(text) > MAX_DRAFT:
+            errors[part] = [
+                _("This is %(count)s characters; keep it under %(n)s.")
+                % {"count": f"{len(text):,}", "n": f"{MAX_DRAFT:,}"}
+            ]
+        cleaned[part] = text
+    if errors:
+        raise ValidationError(errors)
+    process = membership.process
+    saved = []
+    try:
+        with transaction.atomic():
+            held = {
+                d.part: d
+                for d in ReportDraft.objects.select_for_update().filter(process=process, kind=kind)
+            }
+            for part, text in cleaned.items():
+                draft = held.get(part)
+                if (draft.text if draft else "") == text:
+                    continue  # as it is (a form sent twice changes nothing)
+                if (draft.revision if draft else 0) != revisions.get(part, 0):
+                    raise Conflict
+                created = draft is None
+                if created:  # a sealed field is set on a saved row (its id is in the seal)
+                    draft = ReportDraft.objects.create(
+                        process=process, kind=kind, part=part, revision=0
+                    )
+                draft.text, draft.revision = text, draft.revision + 1
+                draft.changed_by, draft.changed_at = actor, timezone.now()
+                draft.save()
+                audit.record(actor, process, Kind.CREATE if created else Kind.CHANGE, draft)
+                saved.append(draft)
+    except IntegrityError:  # a first save of the same part at the same moment
+        raise Conflict from None
+    return saved

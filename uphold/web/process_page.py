@@ -65,6 +65,7 @@ MAY: dict[str, str] = {
     "can_change_settings": "settings.view",
     "can_release_to_community": "reports.release_community",
     "can_release_to_survivor": "reports.release_survivor",
+    "can_draft_reports": "reports.draft",
 }
 
 
