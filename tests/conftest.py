@@ -71,7 +71,7 @@ def _build_accounts() -> dict[str, dict]:
         made[account["role"]] = account
     for account in build_process("heron", [("outsider", Role.SUPPORT)]):
         made["outsider"] = account
-    _fill_marked_content(made["support"], made["contact"])
+    _fill_marked_content(made["support"], made["contact"], made["respondent"])
     return made
 
 
@@ -83,7 +83,9 @@ def _acting(account: dict):
     return user, Keyring(user.pk, unlock(user, account["password"]))
 
 
-def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
+def _fill_marked_content(
+    support_account: dict, contact_account: dict, respondent_account: dict
+) -> None:
     """One of every encrypted thing in kestrel, each holding a marker naming its field."""
     from uphold.attachments.services import Writer
     from uphold.crypto.keyring import using
@@ -175,6 +177,86 @@ def _fill_marked_content(support_account: dict, contact_account: dict) -> None:
         _release_a_report(contact, "report-back", marked)
     with using(support_ring):
         _release_a_report(support, "survivor-update", marked)
+    with using(support_ring):
+        _fill_marked_wishes(support, marked)
+    with using(contact_ring):
+        _answer_the_requests(contact, marked)
+    respondent, respondent_ring = _acting(respondent_account)
+    with using(respondent_ring):
+        _send_through_the_portal(respondent)
+    with using(contact_ring):
+        _file_what_was_sent(contact, marked)
+
+
+def _fill_marked_wishes(support, marked) -> None:
+    """The survivor's side's preferences, something kept from a person, and two requests."""
+    from uphold.survivor import services as survivor
+
+    survivor.save_preferences(
+        support,
+        "kestrel",
+        survivor.Wishes(
+            "monthly", "directly", "big", True, avoid=marked("survivor.preferences.avoid")
+        ),
+        base_revision=0,
+    )
+    survivor.add_withholding(
+        support,
+        "kestrel",
+        what=marked("survivor.withholding.what"),
+        from_whom=marked("survivor.withholding.from_whom"),
+    )
+    for _ in range(3):
+        survivor.ask_for_item(support, "kestrel", marked("survivor.itemrequest.what"))
+
+
+def _answer_the_requests(contact, marked) -> None:
+    """The first request declined with a reason, the second answered with a released entry,
+    the third with a meeting's minutes (each copy's text then marked, with its audit event)."""
+    from uphold.audit import services as audit
+    from uphold.audit.models import Kind
+    from uphold.record.models import Entry, Meeting
+    from uphold.survivor import services as survivor
+    from uphold.survivor.models import ItemRequest
+
+    first, second, third = ItemRequest.objects.filter(process__code="kestrel").order_by("pk")
+    survivor.decline_item(contact, "kestrel", first.pk, marked("survivor.itemrequest.answer"))
+    entry = Entry.objects.filter(process__code="kestrel").order_by("pk").first()
+    meeting = Meeting.objects.filter(process__code="kestrel").exclude(minutes=None).first()
+    for request, source in ((second, {"entry_id": entry.pk}), (third, {"meeting_id": meeting.pk})):
+        copy = survivor.release_item(contact, "kestrel", request.pk, **source)
+        copy.text = marked("survivor.releaseditem.text")
+        copy.save()
+        audit.record(contact, copy.process, Kind.CHANGE, copy)
+
+
+def _send_through_the_portal(respondent) -> None:
+    """X sends a reflection: sealed to the inbox, his log entry written from clear columns."""
+    from uphold.portal import services as portal
+
+    portal.send(respondent, "kestrel", "reflection", "A reflection sent through the portal.")
+
+
+def _file_what_was_sent(contact, marked) -> None:
+    """The contact group's keys file it into the log; its texts are then marked (with their
+    audit events, as a member's change would be)."""
+    from uphold.audit import services as audit
+    from uphold.audit.models import Kind
+    from uphold.portal import services as portal
+    from uphold.portal.models import Submission
+    from uphold.processes.models import Membership
+    from uphold.reflections.models import Reflection
+
+    membership = Membership.objects.get(user=contact, process__code="kestrel")
+    assert portal.file_waiting(contact, membership) == 1
+    entry = Submission.objects.get(process__code="kestrel").entry
+    entry.summary, entry.text = marked("record.entry.summary"), marked("record.entry.text")
+    entry.save()
+    audit.record(contact, entry.process, Kind.CHANGE, entry)
+    reflection = Reflection.objects.get(entry=entry)
+    reflection.text = marked("reflections.reflection.text")
+    reflection.save()
+    audit.record(contact, entry.process, Kind.CHANGE, reflection)
 
 
 def _fill_marked_record(contact, marked) -> None:

@@ -13,6 +13,7 @@ from uphold.processes.models import Membership, Process
 from uphold.programmes.models import Referral
 from uphold.record.models import Entry, Meeting, Step
 from uphold.reflections.models import Reflection, Review
+from uphold.survivor.models import ItemRequest, Withholding
 
 PREFIX = "p/<slug:code>/"
 
@@ -35,6 +36,8 @@ def samples(process: Process) -> dict[str, object]:
     reflection = Reflection.objects.filter(process=process).order_by("-pk").first()
     review = Review.objects.filter(process=process).order_by("-pk").first()
     referral = Referral.objects.filter(process=process).order_by("-pk").first()
+    withholding = Withholding.objects.filter(process=process).order_by("-pk").first()
+    request = ItemRequest.objects.filter(process=process).order_by("-pk").first()
     return {
         "code": process.code,
         "number": 1,
@@ -50,6 +53,8 @@ def samples(process: Process) -> dict[str, object]:
         "reflection_id": reflection.pk if reflection else 0,
         "review_id": review.pk if review else 0,
         "referral_id": referral.pk if referral else 0,
+        "withholding_id": withholding.pk if withholding else 0,
+        "request_id": request.pk if request else 0,
     }
 
 

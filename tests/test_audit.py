@@ -79,7 +79,7 @@ def test_group_members_read_the_audit_log_in_queries_that_do_not_grow(people, cl
     client = client_for("contact")
     with CaptureQueriesContext(connection) as few:
         page = client.get(reverse("audit", args=["kestrel"])).content.decode()
-    assert "gave access" in page and "support" in page
+    assert "the survivor&#x27;s preferences" in page and "support" in page
     kestrel = Process.objects.get(code="kestrel")
     for _ in range(30):
         record(people["community"], kestrel, "login")

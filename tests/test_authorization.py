@@ -15,6 +15,7 @@ from uphold.programmes.models import Programme, Referral
 from uphold.record import calendar
 from uphold.record.models import Entry, Meeting, Step
 from uphold.reflections.models import Reflection, Review
+from uphold.survivor.models import ItemRequest, Withholding
 
 from .conftest import ROLES, database_state
 
@@ -37,7 +38,8 @@ def expect(default: int, **by_role: int) -> dict[str, int]:
 
 
 # Logged in but not allowed: 403. Not a member of that process (admins never are): 404.
-PROCESS_PAGE = expect(404, anonymous=302, members=200)
+# X reads his portal, not the pages of the process (the letter, the demands' pages).
+NOT_X_PAGE = expect(404, anonymous=302, members=200, respondent=403)
 GROUP_ONLY = expect(404, anonymous=302, members=403, group=200)
 SURVIVOR_SIDE = expect(404, anonymous=302, members=403, survivor_side=200)
 PROPOSERS = expect(404, anonymous=302, members=403, proposers=200)
@@ -83,7 +85,8 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "process-start": {
         "GET": expect(200, anonymous=302, admin=403, survivor=403, community=403, respondent=403)
     },
-    "process": {"GET": PROCESS_PAGE},
+    # X's overview is his portal: he is sent there.
+    "process": {"GET": expect(404, anonymous=302, members=200, respondent=302)},
     "members": {"GET": GROUP_ONLY},
     "member-invite": {"GET": GROUP_ONLY},
     "member-grant": {
@@ -112,8 +115,8 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": GROUP_ONLY | {"support": 302, "contact": 302},
     },
-    "demands": {"GET": PROCESS_PAGE},
-    "demand": {"GET": PROCESS_PAGE},
+    "demands": {"GET": NOT_X_PAGE},
+    "demand": {"GET": NOT_X_PAGE},
     "demand-add": {"GET": SURVIVOR_SIDE, "POST": SURVIVOR_SIDE_POST},
     "demand-propose": {"GET": PROPOSERS, "POST": PROPOSERS_POST},
     "demand-progress": {"GET": PROPOSERS, "POST": PROPOSERS_POST},
@@ -126,12 +129,12 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "letter-edit": {"GET": SURVIVOR_SIDE, "POST": SURVIVOR_SIDE_POST},
     # Whoever handed the letter over marks it: the survivor's side or the contact group.
     "letter-sent": {"GET": PROPOSERS, "POST": PROPOSERS_POST},
-    "letter-version": {"GET": PROCESS_PAGE},
+    "letter-version": {"GET": NOT_X_PAGE},
     "letter-documents": {
         "GET": expect(404, anonymous=302, members=403, survivor_side=405),
         "POST": expect(404, anonymous=302, members=403, survivor_side=302),
     },
-    "letter-document": {"GET": PROCESS_PAGE},
+    "letter-document": {"GET": NOT_X_PAGE},
     "log": {"GET": GROUP_ONLY},
     "timeline": {"GET": GROUP_ONLY},
     "reports": {"GET": GROUP_ONLY},
@@ -146,6 +149,36 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
         "GET": expect(404, anonymous=302, members=403, group=405),
         "POST": expect(404, anonymous=302, members=403, group=400),
     },
+    # X's portal: his alone. An empty form from him is refused with the reason.
+    "portal": {"GET": expect(404, anonymous=302, members=403, respondent=200)},
+    "portal-send": {
+        "GET": expect(404, anonymous=302, members=403, respondent=405),
+        "POST": expect(404, anonymous=302, members=403, respondent=400),
+    },
+    # The survivor's page and what belongs to it: the survivor's side's. Empty forms, and forms
+    # without their one-time token, are refused with the reason.
+    "survivor": {"GET": SURVIVOR_SIDE},
+    "survivor-ask": {
+        "GET": expect(404, anonymous=302, members=403, survivor_side=405),
+        "POST": SURVIVOR_SIDE_POST,
+    },
+    "survivor-preferences": {"GET": SURVIVOR_SIDE, "POST": SURVIVOR_SIDE_POST},
+    "survivor-withhold": {
+        "GET": expect(404, anonymous=302, members=403, survivor_side=405),
+        "POST": SURVIVOR_SIDE_POST,
+    },
+    "survivor-withhold-remove": {
+        "GET": expect(404, anonymous=302, members=403, survivor_side=405),
+        "POST": expect(404, anonymous=302, members=403, survivor_side=302),
+    },
+    # Only the survivor chooses to read the whole record.
+    "survivor-access": {
+        "GET": expect(404, anonymous=302, members=403, survivor=200),
+        "POST": expect(404, anonymous=302, members=403, survivor=400),
+    },
+    "item-requests": {"GET": GROUP_ONLY},
+    "item-release": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
+    "item-decline": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
     "released-reports": {"GET": expect(404, anonymous=302, members=200, respondent=403)},
     "report-export": {
         "GET": expect(404, anonymous=302, members=403, group=405),
@@ -290,6 +323,8 @@ def url_for(name: str, accounts) -> str:
         "review_id": lambda: kestrel(Review),
         "programme_id": lambda: Programme.objects.order_by("pk").first().pk,
         "referral_id": lambda: kestrel(Referral),
+        "withholding_id": lambda: kestrel(Withholding),
+        "request_id": lambda: kestrel(ItemRequest),
     }
     pattern = next(p for p in get_resolver().url_patterns if p.name == name)
     wanted = pattern.pattern.regex.groupindex

@@ -121,6 +121,12 @@ SURVIVOR_FIELDS = {
         for name in QUESTION_NAMES
         for part in ("quotes", "note")
     ),
+    "survivor.preferences.avoid",
+    "survivor.withholding.what",
+    "survivor.withholding.from_whom",
+    "survivor.itemrequest.what",
+    "survivor.itemrequest.answer",
+    "survivor.releaseditem.text",
 }
 RECORD_FIELDS = {
     "processes.process.title",

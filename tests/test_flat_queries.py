@@ -63,3 +63,21 @@ def test_the_dashboard_costs_the_same_queries_at_10_and_5000_entries(db, setting
         assert page.status_code == 200 and b'data-figure="messages_to_respondent"' in page.content
         counted[entries] = len(seen)
     assert counted[10] == counted[5000], counted
+
+
+def test_the_portal_and_the_survivors_page_cost_the_same_at_10_and_1000_entries(
+    db, settings, tmp_path
+):
+    """X's portal and the survivor's page list what belongs to them, never the record."""
+    settings.DATA_DIR = tmp_path
+    pages = {"respondent": ["portal"], "survivor": ["survivor", "survivor-preferences"]}
+    sizes = {}
+    for entries, seed in ((10, 5), (1000, 6)):
+        (process,), accounts = generate_processes(1, entries, seed)
+        sizes[entries] = {}
+        for role, names in pages.items():
+            account = next(a for a in accounts if a["role"] == role)
+            costs = _costs(process, account)
+            sizes[entries] |= {(role, name): costs[name] for name in names}
+    assert all(status == 200 for status, _n in sizes[10].values()), sizes[10]
+    assert sizes[10] == sizes[1000], (sizes[10], sizes[1000])

@@ -116,11 +116,11 @@ def test_the_version_marked_as_sent_stays_marked_after_an_edit(as_member, client
         assert sent.sent and not current.sent
         assert (sent.handed_over_on, sent.handed_to) == (timezone.localdate(), HANDED_TO)
         assert sent.text == LETTER_TEXT
-    page = client_for("respondent").get(url("demands")).content.decode()
+    page = client_for("community").get(url("demands")).content.decode()
     assert "After it was handed over" in page
     assert "version 1 is the one" in page
     assert url("letter-version", revision=1) in page
-    old = client_for("respondent").get(url("letter-version", revision=1)).content.decode()
+    old = client_for("community").get(url("letter-version", revision=1)).content.decode()
     assert LETTER_TEXT in old and HANDED_TO in old
     assert "This is an earlier wording, kept for reading" in old
 

@@ -6,11 +6,15 @@ from django.urls import reverse
 from uphold.processes.models import Membership
 from uphold.web.process_page import MAY, TABS, process_context
 
-GROUP_TABS = [tab.name for tab in TABS]
+ALL_TABS = [tab.name for tab in TABS]
+# X's portal is his alone; the survivor's page is the survivor's side's (the support group's
+# too); the requests of the survivor's side are answered by the groups.
+SUPPORT_TABS = [t for t in ALL_TABS if t != "portal"]
+CONTACT_TABS = [t for t in ALL_TABS if t not in ("portal", "survivor")]
 EVERY_MEMBER_TABS = ["overview", "demands"]
 # The survivor's side also reads the reviews the contact group released to it, and the
-# updates the support group released; the community group its report-backs; X neither.
-SURVIVOR_TABS = [*EVERY_MEMBER_TABS, "released", "released-reports"]
+# updates the support group released; the community group its report-backs; X only his portal.
+SURVIVOR_TABS = ["overview", "survivor", "demands", "released", "released-reports"]
 COMMUNITY_TABS = [*EVERY_MEMBER_TABS, "released-reports"]
 
 
@@ -26,11 +30,11 @@ def _shown(context: dict) -> list[str]:
 @pytest.mark.parametrize(
     ("role", "tabs"),
     [
-        ("support", GROUP_TABS),
-        ("contact", GROUP_TABS),
+        ("support", SUPPORT_TABS),
+        ("contact", CONTACT_TABS),
         ("survivor", SURVIVOR_TABS),
         ("community", COMMUNITY_TABS),
-        ("respondent", EVERY_MEMBER_TABS),
+        ("respondent", ["portal"]),
     ],
 )
 def test_each_role_sees_the_tabs_of_what_it_may_read(people, role, tabs):
@@ -40,7 +44,9 @@ def test_each_role_sees_the_tabs_of_what_it_may_read(people, role, tabs):
 def test_a_survivor_with_full_access_sees_the_record_tabs(people):
     survivor = _membership("survivor")
     survivor.survivor_full_access = True  # in memory only: what the context makes of it
-    assert _shown(process_context(survivor, "overview")) == GROUP_TABS
+    assert _shown(process_context(survivor, "overview")) == [
+        t for t in SUPPORT_TABS if t != "requests"
+    ]
 
 
 @pytest.mark.parametrize("role", ["survivor", "support", "contact", "community", "respondent"])
@@ -49,7 +55,8 @@ def test_a_tab_is_shown_exactly_to_the_members_whose_role_may_open_it(client_for
     shown = set(_shown(process_context(_membership(role), "overview")))
     for tab in TABS:
         status = client.get(reverse(tab.route, args=["kestrel"])).status_code
-        assert status == (200 if tab.name in shown else 403), (role, tab.name)
+        refused = 302 if (role, tab.name) == ("respondent", "overview") else 403  # to his portal
+        assert status == (200 if tab.name in shown else refused), (role, tab.name)
 
 
 def test_the_active_tab_is_marked_as_the_current_page(people):
@@ -61,7 +68,8 @@ def test_the_active_tab_is_marked_as_the_current_page(people):
 def test_every_process_page_renders_its_menu_from_the_one_list(client_for):
     page = client_for("contact").get(reverse("steps", args=["kestrel"])).content.decode()
     for tab in TABS:
-        assert f'href="{reverse(tab.route, args=["kestrel"])}"' in page
+        shown = f'href="{reverse(tab.route, args=["kestrel"])}"' in page
+        assert shown is (tab.name in CONTACT_TABS), tab.name
     assert f'<a href="{reverse("steps", args=["kestrel"])}" aria-current="page">' in page
 
 

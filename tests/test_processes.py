@@ -218,8 +218,8 @@ def test_read_actions_follow_the_scope_list(people):
 
 
 def test_the_process_page_shows_the_members_role(client_for):
-    page = client_for("respondent").get(reverse("process", args=["kestrel"])).content.decode()
-    assert "person who did harm" in page
+    page = client_for("community").get(reverse("process", args=["kestrel"])).content.decode()
+    assert "community group" in page
     assert "Members" not in page
 
 

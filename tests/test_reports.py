@@ -88,7 +88,11 @@ def test_a_release_on_the_web_is_sealed_and_audited(client_for, accounts):
 
     client = client_for("contact")
     events = AuditEvent.objects.filter(kind="release").count()
+    # Something is kept from its readers by the survivor's wish: released only once checked.
     answer = client.post("/p/kestrel/reports/release/", {"kind": "report-back"})
+    assert answer.status_code == 400 and "tick the box" in answer.content.decode()
+    assert AuditEvent.objects.filter(kind="release").count() == events
+    answer = client.post("/p/kestrel/reports/release/", {"kind": "report-back", "checked": "on"})
     assert answer.status_code == 302
     assert AuditEvent.objects.filter(kind="release").count() == events + 1
     newest = ReleasedReport.objects.order_by("-pk").first()
@@ -184,7 +188,7 @@ def test_the_groups_words_are_in_every_format_and_in_the_release(as_member, acco
             fmt: services.export(contact, "kestrel", "report-back", fmt, timezone.localdate())
             for fmt in ("md", "html", "pdf")
         }
-        copy = release(contact, "kestrel", "report-back", timezone.localdate())
+        copy = release(contact, "kestrel", "report-back", timezone.localdate(), checked=True)
     assert "We met him twice this spring." in made["md"].content.decode()
     assert "<p>He has not yet answered the second demand.</p>" in made["html"].content.decode()
     assert "twice this spring" in _pdf_text(made["pdf"].content)

@@ -8,6 +8,7 @@ from datetime import date
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from uphold.crypto.keyring import opened
 from uphold.demands.models import Status
@@ -69,7 +70,8 @@ def dashboard(process: Process, today: date) -> Dashboard:
     return Dashboard(
         figures=figures(process, today, health=health),
         health=health,
-        alerts=[_alert(process, r) for r in reminders.occasions(process, today, health=health)],
+        alerts=[_alert(process, r) for r in reminders.occasions(process, today, health=health)]
+        + _asked(process),
         uninformed=[
             {"person": row["person"], "name": opened(lambda p=row["person"]: p.name)}
             for row in view.groups[Standing.UNINFORMED][:UNINFORMED_LISTED]
@@ -79,6 +81,21 @@ def dashboard(process: Process, today: date) -> Dashboard:
             for e in record.entries(process, limit=LATEST)
         ],
     )
+
+
+def _asked(process: Process) -> list[Alert]:
+    """The survivor's side's requests for an item that wait for the contact group's answer."""
+    from uphold.survivor.models import ItemRequest, RequestState
+
+    waiting = ItemRequest.objects.filter(process=process, state=RequestState.OPEN).count()
+    if not waiting:
+        return []
+    text = ngettext(
+        "The survivor's side asked to read %(n)s item: it waits for an answer",
+        "The survivor's side asked to read %(n)s items: they wait for an answer",
+        waiting,
+    ) % {"n": waiting}
+    return [Alert(text, reverse("item-requests", args=[process.code]))]
 
 
 def _alert(process: Process, reminder) -> Alert:
@@ -91,6 +108,8 @@ def _alert(process: Process, reminder) -> Alert:
         url = reverse("step", args=[code, int(pk)])
     elif reminder.kind in (ReminderKind.MEETING_SOON, ReminderKind.NO_OUTCOME):
         url = reverse("meeting", args=[code, int(pk)])
+    elif reminder.kind == ReminderKind.SURVIVOR_UPDATE:
+        url = reverse("reports", args=[code]) + "?kind=survivor-update"
     elif reminder.kind == ReminderKind.SILENCE:
         url = reverse("log", args=[code]) + "?show=to_x"
     else:

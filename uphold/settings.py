@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "uphold.reflections",
     "uphold.programmes",
     "uphold.reports",
+    "uphold.portal",
+    "uphold.survivor",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

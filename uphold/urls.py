@@ -7,11 +7,13 @@ from uphold.accounts import views as accounts
 from uphold.attachments import views as attachments
 from uphold.demands import views as demands
 from uphold.people import views as people
+from uphold.portal import views as portal
 from uphold.processes import views as processes
 from uphold.programmes import views as programmes
 from uphold.record import views as record
 from uphold.reflections import views as reflections
 from uphold.reports import views as reports
+from uphold.survivor import views as survivor
 from uphold.web import views as web
 from uphold.web.access import public_view
 
@@ -110,6 +112,33 @@ urlpatterns = [
     path("p/<slug:code>/reports/export/", reports.report_export_view, name="report-export"),
     path("p/<slug:code>/reports/release/", reports.report_release_view, name="report-release"),
     path("p/<slug:code>/reports/words/", reports.report_words_view, name="report-words"),
+    path("p/<slug:code>/portal/", portal.portal_view, name="portal"),
+    path("p/<slug:code>/portal/send/", portal.portal_send_view, name="portal-send"),
+    path("p/<slug:code>/survivor/", survivor.survivor_view, name="survivor"),
+    path("p/<slug:code>/survivor/ask/", survivor.ask_view, name="survivor-ask"),
+    path(
+        "p/<slug:code>/survivor/preferences/",
+        survivor.preferences_view,
+        name="survivor-preferences",
+    ),
+    path("p/<slug:code>/survivor/withhold/", survivor.withhold_view, name="survivor-withhold"),
+    path(
+        "p/<slug:code>/survivor/withhold/<int:withholding_id>/remove/",
+        survivor.withhold_remove_view,
+        name="survivor-withhold-remove",
+    ),
+    path("p/<slug:code>/survivor/access/", survivor.access_view, name="survivor-access"),
+    path("p/<slug:code>/requests/", survivor.requests_view, name="item-requests"),
+    path(
+        "p/<slug:code>/requests/<int:request_id>/release/",
+        survivor.item_release_view,
+        name="item-release",
+    ),
+    path(
+        "p/<slug:code>/requests/<int:request_id>/decline/",
+        survivor.item_decline_view,
+        name="item-decline",
+    ),
     path("p/<slug:code>/reports/released/", reports.released_view, name="released-reports"),
     path("p/<slug:code>/log/new/", record.entry_add_view, name="entry-add"),
     path("p/<slug:code>/log/<int:entry_id>/", record.entry_view, name="entry"),

@@ -91,11 +91,11 @@ def test_the_letter_keeps_its_versions_and_the_one_handed_over_stays_marked(
     assert contact.get_by_role("link", name="Mark this version as handed over").count() == 0
     screenshot(contact, "letter-handed-over")
 
+    # X reads his demands in his portal; the letter's pages are not his.
     respondent = page_as("respondent")
-    respondent.goto(f"{base}/demands/")
+    respondent.goto(f"{base}/")
+    respondent.wait_for_url(f"{base}/portal/")
     checked(respondent, visits)
-    respondent.locator(".letter-versions a").last.click()
-    checked(respondent, visits)
-    assert respondent.get_by_text("This is an earlier wording, kept for reading.").is_visible()
-    facts = respondent.locator(".facts").inner_text()
-    assert "saved on" in facts and f"by {server['accounts']['support']['username']}" not in facts
+    portal = respondent.locator("main").inner_text()
+    assert "A third wording, written in the browser." not in portal
+    assert "What counts as meeting it:" in portal

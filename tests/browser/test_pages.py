@@ -37,6 +37,9 @@ PAGES = {
         "/p/kestrel/people/",
         "/p/kestrel/people/6/",
         "/p/kestrel/informing/",
+        "/p/kestrel/survivor/",
+        "/p/kestrel/survivor/preferences/",
+        "/p/kestrel/reports/?kind=survivor-update",
     ],
     "contact": [
         "/",
@@ -80,6 +83,8 @@ PAGES = {
         "/p/kestrel/people/5/informed/",
         "/p/kestrel/people/3/stance/",
         "/p/kestrel/informing/",
+        "/p/kestrel/requests/",
+        "/p/kestrel/settings/",
     ],
     "survivor": [
         "/",
@@ -90,6 +95,9 @@ PAGES = {
         "/p/kestrel/settings/",
         "/p/kestrel/released/",
         "/p/kestrel/reports/released/",
+        "/p/kestrel/survivor/",
+        "/p/kestrel/survivor/preferences/",
+        "/p/kestrel/survivor/access/",
         "/account/password/",
         "/account/confirm/",
         "/account/recover/",
@@ -101,14 +109,8 @@ PAGES = {
         "/p/kestrel/demands/1/",
         "/p/kestrel/reports/released/",
     ],
-    "respondent": [
-        "/",
-        "/p/kestrel/",
-        "/p/kestrel/demands/",
-        "/p/kestrel/letter/versions/1/",
-        "/p/kestrel/letter/versions/2/",
-        "/p/kestrel/demands/3/",
-    ],
+    # His overview is his portal, where the page lands.
+    "respondent": ["/", "/p/kestrel/", "/p/kestrel/portal/", "/account/settings/"],
 }
 
 

@@ -93,6 +93,11 @@ class ProcessInbox(models.Model):
     public_key = models.BinaryField()
     private_sealed = models.BinaryField()
     record_generation = models.PositiveIntegerField()
+    # A MAC of the public key under the `respondent` key, made by a group member who checked
+    # that the public key is the private key's. X's portal seals to the public key only when
+    # it holds: a database writer who puts their own public key here reads nothing X sends.
+    attestation = models.CharField(max_length=64, blank=True)
+    attested_generation = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"inbox of process {self.process_id}"

@@ -183,6 +183,7 @@ def create_process_keys(process: Process, founder: Membership, ring: Keyring) ->
         private_sealed=primitives.encrypt(record, private, _inbox_ad(process.pk)),
         record_generation=generation,
     )
+    attest_inbox(ring, process)
 
 
 @dataclass
@@ -325,6 +326,58 @@ def revoke(membership: Membership) -> None:
 def seal_to_inbox(process: Process, plaintext: bytes) -> bytes:
     """For what arrives with no `record` member present: readable to the group only."""
     return primitives.seal_to(bytes(process.inbox.public_key), plaintext)
+
+
+class UntrustedInbox(Exception):
+    """The inbox's public key is not vouched for by a holder of the `respondent` key."""
+
+
+def _inbox_attestation(key: bytes, process_id: int, generation: int, public: bytes) -> str:
+    message = f"{process_id}|{generation}|".encode() + public
+    return primitives.key_mac(key, b"uphold-inbox", message)
+
+
+def attest_inbox(ring: Keyring, process: Process) -> bool:
+    """A group member vouches for the inbox's public key under the current `respondent` key,
+    once they have checked it is the public half of the private key sealed under `record`.
+    Does nothing when the attestation stands already. Returns whether it stands now."""
+    inbox = ProcessInbox.objects.get(process=process)
+    try:
+        generation, key = ring.scope_key(process.pk, scopes.RESPONDENT)
+        _g, record = ring.scope_key(process.pk, scopes.RECORD, inbox.record_generation)
+    except NoKey:
+        return False
+    public = bytes(inbox.public_key)
+    expected = _inbox_attestation(key, process.pk, generation, public)
+    if inbox.attested_generation == generation and primitives.same_mac(inbox.attestation, expected):
+        return True
+    try:
+        private = primitives.decrypt(record, bytes(inbox.private_sealed), _inbox_ad(process.pk))
+    except primitives.CryptoError:
+        return False
+    if primitives.public_of(private) != public:
+        return False  # a public key that is not the inbox's: never vouched for
+    ProcessInbox.objects.filter(pk=inbox.pk).update(
+        attestation=expected, attested_generation=generation
+    )
+    return True
+
+
+def seal_to_attested_inbox(ring: Keyring, process: Process, plaintext: bytes) -> bytes:
+    """For X's portal: sealed to the inbox only if a holder of the `respondent` key vouched for
+    its public key (attest_inbox); else UntrustedInbox, and nothing is sealed."""
+    inbox = ProcessInbox.objects.get(process=process)
+    public = bytes(inbox.public_key)
+    try:
+        if inbox.attested_generation is None:
+            raise UntrustedInbox("no member has vouched for the inbox yet")
+        _g, key = ring.scope_key(process.pk, scopes.RESPONDENT, inbox.attested_generation)
+    except NoKey as error:
+        raise UntrustedInbox("the key that vouched for the inbox is not this member's") from error
+    expected = _inbox_attestation(key, process.pk, inbox.attested_generation, public)
+    if not primitives.same_mac(inbox.attestation, expected):
+        raise UntrustedInbox("the inbox's public key is not the one a member vouched for")
+    return primitives.seal_to(public, plaintext)
 
 
 def open_from_inbox(ring: Keyring, process: Process, blob: bytes) -> bytes:

@@ -10,10 +10,18 @@ from uphold.processes.models import Role
 
 @task()
 def notify_survivor_side(code: str, number: int) -> int:
-    """Tells the survivor and the support group that a proposal waits for their answer."""
-    users = User.objects.filter(
-        memberships__process__code=code, memberships__role__in=[Role.SURVIVOR, Role.SUPPORT]
+    """Tells the support group that a proposal waits for the survivor's side's answer, and the
+    survivor too unless they chose to hear nothing of decisions, or to hear only through their
+    support group (uphold/survivor/)."""
+    from uphold.survivor.models import Preferences, TakingPart, Through
+
+    chosen = Preferences.objects.filter(process__code=code).values("through", "taking_part")
+    wishes = chosen.first() or {}
+    spared = (
+        wishes.get("through") == Through.SUPPORT or wishes.get("taking_part") == TakingPart.NOTHING
     )
+    roles = [Role.SUPPORT] if spared else [Role.SURVIVOR, Role.SUPPORT]
+    users = User.objects.filter(memberships__process__code=code, memberships__role__in=roles)
     return send_notice(
         users,
         lambda: _("Uphold, process %(code)s: a proposal waits for your answer") % {"code": code},

@@ -227,3 +227,20 @@ class GroupForm(SettingsSection):
             help_text=_("Not encrypted: it says roughly where the group is."),
         )
         self.order_fields(self.names)
+
+
+class PortalForm(SettingsSection):
+    section = "portal"
+    names = services.PORTAL
+
+    def __init__(self, data=None, *, current: dict) -> None:
+        super().__init__(data, current=current)
+        self.fields["portal_open"] = forms.BooleanField(
+            label=_("His portal is open"),
+            required=False,
+            help_text=_(
+                "Open, the person who did harm reads his demands, his steps, his next meeting "
+                "and your confirmations there, and sends reflections and updates. Closed, he "
+                "is told it is closed, and nothing he sends is taken."
+            ),
+        )

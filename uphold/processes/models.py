@@ -60,6 +60,9 @@ class Process(Chained, models.Model):
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    # X's portal (uphold/portal/): open unless a group closes it. Closed, X is told so, and
+    # nothing he sends is taken.
+    portal_open = models.BooleanField(_("X's portal is open"), default=True)
 
     class Meta:
         ordering = ["code"]

@@ -36,11 +36,16 @@ class Roles:
 
 
 GROUP = frozenset({Role.SUPPORT, Role.CONTACT})
+# X reads his portal (uphold/portal/) and nothing else of a process: not the overview, not the
+# letter, not the words the process chose for the survivor.
+NOT_X = frozenset(Role.values) - {Role.RESPONDENT}
+X = frozenset({Role.RESPONDENT})
 # The demands belong to the survivor's side: the survivor and their support group.
 SURVIVOR_SIDE = frozenset({Role.SURVIVOR, Role.SUPPORT})
 
 PROCESS_ACTIONS = {
-    "process.view": Reads(scopes.SHARED),
+    "process.view": Reads(scopes.SHARED),  # X's is his portal: the overview sends him there
+    "process.overview": Roles(NOT_X),
     "members.view": Reads(scopes.RECORD),
     "members.invite": Roles(GROUP),
     "members.remove": Roles(GROUP),
@@ -51,7 +56,7 @@ PROCESS_ACTIONS = {
     "audit.view": Reads(scopes.RECORD),
     "documents.view": Reads(scopes.RECORD),
     "documents.upload": Roles(GROUP),
-    "demands.view": Reads(scopes.SHARED),
+    "demands.view": Roles(NOT_X),  # X reads his demands, with their criteria, in his portal
     "demands.history": Reads(scopes.SURVIVOR),
     "demands.author": Roles(SURVIVOR_SIDE),
     "demands.propose": Roles(SURVIVOR_SIDE | {Role.CONTACT}),
@@ -84,7 +89,23 @@ PROCESS_ACTIONS = {
     "reports.release_survivor": Roles(frozenset({Role.SUPPORT})),
     # The released reports: each member reads those of the scopes their role reads (the
     # community group its report-backs, the survivor's side its updates; X none).
-    "reports.released": Roles(frozenset(Role.values) - {Role.RESPONDENT}),
+    "reports.released": Roles(NOT_X),
+    # X's portal: his demands, his steps, his next meeting, the confirmations sent to him, and
+    # a form whose text is sealed to the process inbox. The group files what he sent into the
+    # log; either group opens or closes the portal.
+    # The survivor's page (uphold/survivor/): the survivor and their support group; what the
+    # survivor's side wishes is read by the groups too, who act on it.
+    "survivor.view": Roles(SURVIVOR_SIDE),
+    "survivor.preferences": Roles(SURVIVOR_SIDE),
+    "survivor.wishes": Reads(scopes.SURVIVOR),
+    "survivor.request": Roles(SURVIVOR_SIDE),
+    "survivor.requests": Roles(GROUP),
+    "survivor.release_item": Roles(frozenset({Role.CONTACT})),
+    # Only the survivor chooses to read the whole record; nobody chooses it for them.
+    "survivor.full_access": Roles(frozenset({Role.SURVIVOR})),
+    "portal.view": Roles(X),
+    "portal.send": Roles(X),
+    "portal.file": Roles(GROUP),
     "record.write": Roles(frozenset({Role.CONTACT})),
     "calendar.feed": Reads(scopes.RECORD),
     # The overview shows each role what is theirs: the meeting rhythm and the reminders are
@@ -102,6 +123,7 @@ PROCESS_ACTIONS = {
     "settings.began": Roles(GROUP),
     # Where a group is and its time zone; each group changes only its own row (OWN_GROUP).
     "settings.group": Roles(GROUP),
+    "settings.portal": Roles(GROUP),
 }
 ACCOUNT_ACTIONS = {"account.use", "process.start"}
 ADMIN_ACTIONS = {"admin.accounts", "admin.health"}

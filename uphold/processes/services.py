@@ -209,10 +209,12 @@ def withdraw_invitation(actor: User, process: Process | str, invitation_id: int)
 WORDS = ("survivor_term", "respondent_term")
 RHYTHM = ("meeting_every_months", "reply_reminder_days", "step_overdue_days")
 BEGAN = ("started_on",)
+PORTAL = ("portal_open",)
 SETTING_ACTIONS = (
     dict.fromkeys(WORDS, "settings.words")
     | dict.fromkeys(RHYTHM, "settings.rhythm")
     | dict.fromkeys(BEGAN, "settings.began")
+    | dict.fromkeys(PORTAL, "settings.portal")
 )
 MAX_TERM = 60
 MAX_PLACE = 100
@@ -258,6 +260,10 @@ def _clean_settings(changes: dict) -> dict:
                 cleaned[name] = clean_started_on(value)
             except ValidationError as problem:
                 errors.update(problem.message_dict)
+        elif name in PORTAL:
+            if not isinstance(value, bool):
+                errors[name] = [_("Choose whether the portal is open.")]
+            cleaned[name] = value
         elif name in WORDS:
             text = str(value or "").strip()
             if not text:

@@ -14,6 +14,7 @@ from uphold.audit import services as audit
 from uphold.crypto import keyring, rotation
 from uphold.crypto import services as crypto
 from uphold.dashboard import dashboard
+from uphold.portal import services as portal
 from uphold.record.queries import next_meeting
 from uphold.web import once, paging
 from uphold.web.access import account_view, process_view
@@ -25,6 +26,7 @@ from .forms import (
     BeganForm,
     GroupForm,
     InviteMemberForm,
+    PortalForm,
     RhythmForm,
     StartProcessForm,
     WordsForm,
@@ -65,6 +67,9 @@ def start_view(request: HttpRequest) -> HttpResponse:
 @process_view("process.view")
 @require_GET
 def process_page(request: HttpRequest, membership: Membership) -> HttpResponse:
+    if not allowed(membership, "process.overview"):
+        return redirect("portal", code=membership.process.code)  # X's page is his portal
+    portal.file_waiting(request.user, membership)
     return render(
         request,
         "processes/process.html",
@@ -239,6 +244,7 @@ SECTIONS = {
     "rhythm": (RhythmForm, "settings.rhythm"),
     "began": (BeganForm, "settings.began"),
     "group": (GroupForm, "settings.group"),
+    "portal": (PortalForm, "settings.portal"),
 }
 INCOMPLETE = gettext_lazy("Nothing was saved: the form arrived incomplete. Try again.")
 SETTINGS_CONFLICT = gettext_lazy(

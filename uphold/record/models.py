@@ -41,6 +41,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("phone")
     IN_PERSON = "in_person", _("in person")
     MESSENGER = "messenger", _("messenger")
+    PORTAL = "portal", _("Uphold portal")
 
 
 class Direction(models.TextChoices):
@@ -369,6 +370,8 @@ class ReminderKind(models.TextChoices):
     MEETING_SOON = "meeting_soon", _("a meeting is coming up")
     NO_OUTCOME = "no_outcome", _("a meeting has no outcome recorded")
     QUIET = "quiet", _("nothing logged for a month")
+    # At the rhythm the survivor's side chose (uphold/survivor/); for both groups.
+    SURVIVOR_UPDATE = "update_due", _("an update for the survivor's side is due")
 
 
 class DeliveryState(models.TextChoices):

@@ -67,11 +67,36 @@ def occasions(process: Process, today: date, health=None) -> list[Reminder]:
             add(ReminderKind.MEETING_SOON, f"soon:{pk}:{day}", (day - today).days, day)
         elif day < today:
             add(ReminderKind.NO_OUTCOME, f"outcome:{pk}:{day}", (today - day).days, day)
+    update = _update_due(process, today)
+    if update is not None:
+        since, days, rounds = update
+        add(ReminderKind.SURVIVOR_UPDATE, f"update:{since}:{rounds}", days, since)
     last = Entry.objects.filter(process=process).aggregate(at=Max("created_at"))["at"]
     since = timezone.localtime(last or process.created_at).date()
     if (today - since).days >= QUIET_DAYS:
         add(ReminderKind.QUIET, f"quiet:{since}", (today - since).days, since)
     return found
+
+
+def _update_due(process: Process, today: date) -> tuple[date, int, int] | None:
+    """(since, days, rounds) when an update for the survivor's side is due at the rhythm they
+    chose: a month or three after the last one released (or after the process began), and
+    again after each further stretch. None for "never" and "only when I ask"."""
+    from uphold.reports.models import ReleasedReport, ReportKind
+    from uphold.survivor.models import RHYTHM_DAYS, Preferences
+
+    rhythm = Preferences.objects.filter(process=process).values_list("rhythm", flat=True).first()
+    period = RHYTHM_DAYS.get(rhythm)
+    if period is None:
+        return None
+    last = ReleasedReport.objects.filter(
+        process=process, kind=ReportKind.SURVIVOR_UPDATE
+    ).aggregate(at=Max("released_at"))["at"]
+    since = timezone.localtime(last).date() if last else process.began_on
+    days = (today - since).days
+    if days < period:
+        return None
+    return since, days, days // period
 
 
 def scan(today: date | None = None) -> int:
@@ -130,6 +155,13 @@ def text_of(reminder: Reminder) -> tuple[str, str]:
             "Process %(code)s: nothing logged for %(days)s days",
             days,
         ),
+        ReminderKind.SURVIVOR_UPDATE: ngettext(
+            "Process %(code)s: an update for the survivor's side is due, %(days)s day after the "
+            "last",
+            "Process %(code)s: an update for the survivor's side is due, %(days)s days after the "
+            "last",
+            days,
+        ),
     }
     subject = subjects[reminder.kind] % values
     body = "\n\n".join(
@@ -142,10 +174,17 @@ def text_of(reminder: Reminder) -> tuple[str, str]:
     return subject, body
 
 
-def recipients(process: Process):
-    return User.objects.filter(
-        memberships__process=process, memberships__role=Role.CONTACT, is_active=True
-    ).exclude(email="")
+def recipients(process: Process, kind: str = ReminderKind.SILENCE):
+    """The contact group; for an update due to the survivor's side, the support group too (the
+    contact group prepares it, the support group releases it)."""
+    roles = [Role.CONTACT, Role.SUPPORT] if kind == ReminderKind.SURVIVOR_UPDATE else [Role.CONTACT]
+    return (
+        User.objects.filter(
+            memberships__process=process, memberships__role__in=roles, is_active=True
+        )
+        .exclude(email="")
+        .distinct()
+    )
 
 
 def message_id(reminder: Reminder) -> str:
@@ -175,15 +214,16 @@ def deliver(worker_id: str = WORKER_ID, limit: int | None = None) -> int:
     """
     sent = 0
     connection = None
-    users_of: dict[int, list[User]] = {}  # each process's contact members, once per run
+    users_of: dict[tuple, list[User]] = {}  # each process's recipients, once per run
     try:
         while limit is None or sent < limit:
             reminder = claim(worker_id)
             if reminder is None:
                 break
-            if reminder.process_id not in users_of:
-                users_of[reminder.process_id] = list(recipients(reminder.process))
-            messages = messages_of(reminder, users_of[reminder.process_id])
+            whom = (reminder.process_id, reminder.kind == ReminderKind.SURVIVOR_UPDATE)
+            if whom not in users_of:
+                users_of[whom] = list(recipients(reminder.process, reminder.kind))
+            messages = messages_of(reminder, users_of[whom])
             try:
                 if messages:
                     if connection is None:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from uphold.attachments.views import _finished, receive
 from uphold.demands import queries as demand_queries
 from uphold.demands.models import Demand
+from uphold.portal import services as portal
 from uphold.processes import scopes
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
@@ -77,6 +78,7 @@ def _entry_form(request, membership, cls=EntryForm, **kwargs):
 @process_view("record.view")
 @require_GET
 def log_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    portal.file_waiting(request.user, membership)  # what X sent lands in the log
     tag = request.GET.get("tag", "")
     if tag not in Tag.values:
         tag = ""
@@ -173,6 +175,7 @@ def _get_entry(membership: Membership, entry_id: int) -> Entry:
 @process_view("record.view")
 @require_GET
 def entry_view(request: HttpRequest, membership: Membership, entry_id: int) -> HttpResponse:
+    portal.file_waiting(request.user, membership)
     entry = _get_entry(membership, entry_id)
     return _page(
         request,

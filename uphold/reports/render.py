@@ -80,6 +80,10 @@ def context(process: Process, kind: str, today: date, since: date | None = None)
         "steps_group": {s: found.steps_of("group", s) for s in ("done", "missed", "open")},
         "words": _words(process, kind, locked),
     }
+    if kind == ReportKind.SURVIVOR_UPDATE:
+        from uphold.survivor.services import preferences_of
+
+        ctx["content_note"] = preferences_of(process).content_note
     if kind == ReportKind.REPORT_BACK:
         decisions = Entry.objects.filter(process=process, kind=EntryKind.DECISION)
         if since:

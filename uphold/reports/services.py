@@ -26,6 +26,7 @@ from .models import (
     ReportFormat,
     ReportKind,
 )
+from .tasks import notify_survivor_of_an_update
 
 MAX_DRAFT = 50_000  # characters of one part of the group's words
 
@@ -111,16 +112,42 @@ RELEASE_ACTIONS = {
 }
 
 
-def release(actor, process: Process | str, kind: str, today: date) -> ReleasedReport:
+def withheld_for(process: Process, kind: str) -> list:
+    """What the survivor's side wants kept from those a release of `kind` reaches (and from
+    named people, whom any reader might pass it on to)."""
+    from uphold.processes.models import Role
+    from uphold.survivor.services import withheld_from
+
+    if kind != ReportKind.REPORT_BACK:
+        return []  # an update goes to the survivor's side itself
+    return withheld_from(process, Role.COMMUNITY)
+
+
+def release(
+    actor, process: Process | str, kind: str, today: date, *, checked: bool = False
+) -> ReleasedReport:
     """The report as it reads now, sealed for those it is for: a report-back for the community
     group (released by the contact group), an update for the survivor's side (released by the
-    support group). A retrospective is not released: it is exported."""
+    support group). A retrospective is not released: it is exported. Where the survivor's side
+    wants something kept from those it reaches, the member says they `checked` the report for
+    it; otherwise nothing is released."""
     if kind not in RELEASE_ACTIONS:
         raise ValidationError(
             {"kind": [_("Only a report-back or an update for the survivor's side is released.")]}
         )
     membership = authorize(actor, RELEASE_ACTIONS[kind], process)
     process = membership.process
+    if withheld_for(process, kind) and not checked:
+        raise ValidationError(
+            {
+                "checked": [
+                    _(
+                        "The survivor's side wants some things kept from those this report "
+                        "reaches. Read the report for them, then tick the box to say you did."
+                    )
+                ]
+            }
+        )
     with transaction.atomic():
         since = render.since_last(process, kind) if kind == ReportKind.REPORT_BACK else None
         text = render.markdown(render.context(process, kind, today, since))
@@ -130,6 +157,9 @@ def release(actor, process: Process | str, kind: str, today: date) -> ReleasedRe
         copy.text = text
         copy.save()
         audit.record(actor, process, Kind.RELEASE, copy)
+        if kind == ReportKind.SURVIVOR_UPDATE:
+            code = process.code
+            transaction.on_commit(lambda: notify_survivor_of_an_update.enqueue(code))
     return copy
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from uphold.crypto.keyring import opened
 from uphold.processes.models import Membership
 from uphold.processes.permissions import allowed
 from uphold.web.access import process_view
@@ -85,6 +86,7 @@ def _page(
     if form is None and allowed(membership, "reports.draft"):
         form = WordsForm(kind, services.drafts_of(process, kind))
     exports = ReportExport.objects.filter(process=process).select_related("exported_by")[:10]
+    wishes = _wishes(membership, kind)
     context = process_context(
         membership,
         "reports",
@@ -95,9 +97,33 @@ def _page(
         body=body,
         form=form,
         exports=exports,
+        **wishes,
         **extra,
     )
     return render(request, "reports/reports.html", context, status=status)
+
+
+def _wishes(membership: Membership, kind: str) -> dict:
+    """What the survivor's side asked for that bears on this kind: for an update, what they do
+    not want to hear about; for a report-back, what must be kept from its readers."""
+    from uphold.survivor.services import preferences_of
+
+    if not allowed(membership, "survivor.wishes"):
+        return {}
+    locked = _("(locked: you do not have the key yet)")
+    process = membership.process
+    prefs = preferences_of(process)
+    withheld = [
+        {
+            "what": opened(lambda w=w: w.what, locked),
+            "whom": w.get_from_role_display()
+            if w.from_role
+            else opened(lambda w=w: w.from_whom, locked),
+        }
+        for w in services.withheld_for(process, kind)
+    ]
+    avoid = opened(lambda: prefs.avoid, locked) if prefs.pk else ""
+    return {"prefs": prefs, "avoid": avoid, "withheld": withheld}
 
 
 def _kind_or_default(kind: str) -> str:
@@ -112,8 +138,11 @@ def _unknown_kind() -> str:
 @require_POST
 def report_release_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     kind = request.POST.get("kind", "")
+    checked = request.POST.get("checked") == "on"
     try:
-        services.release(request.user, membership.process, kind, timezone.localdate())
+        services.release(
+            request.user, membership.process, kind, timezone.localdate(), checked=checked
+        )
     except ValidationError as error:
         refusal = " ".join(error.messages)
         return _page(request, membership, 400, _kind_or_default(kind), error=refusal)

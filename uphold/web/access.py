@@ -8,12 +8,15 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import logout
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from uphold.accounts.models import Invitation
 from uphold.accounts.services import recently_authenticated
 from uphold.crypto.keyring import NoKey
+from uphold.processes.models import Membership
 from uphold.processes.permissions import NotAuthenticated, authorize
 
 View = Callable[..., HttpResponse]
@@ -62,6 +65,10 @@ def process_view(action: str, *, reauth: bool = False) -> Callable[[View], View]
                 membership = authorize(request.user, action, code)
             except NotAuthenticated:
                 return _to_login(request)
+            except Http404:
+                if access_ended(request.user, code):
+                    return _ended(request, code)
+                raise
             if reauth and not recently_authenticated(request):
                 return _to_reauth(request)
             try:
@@ -74,6 +81,20 @@ def process_view(action: str, *, reauth: bool = False) -> Callable[[View], View]
         return wrapped
 
     return decorate
+
+
+def access_ended(user, code: str) -> bool:
+    """The user joined this process by an invitation and is no longer a member: removed."""
+    return Invitation.objects.filter(used_by=user, process__code=code).exists()
+
+
+def _ended(request: HttpRequest, code: str) -> HttpResponse:
+    """A removed member's saved link: told plainly, and logged out unless they are still a
+    member of another process."""
+    logged_out = not Membership.objects.filter(user=request.user).exists()
+    if logged_out:
+        logout(request)
+    return render(request, "ended.html", {"code": code, "logged_out": logged_out}, status=403)
 
 
 def _to_reauth(request: HttpRequest) -> HttpResponse:

@@ -27,7 +27,9 @@ class Tab:
 
 # The process menu, in its order.
 TABS: tuple[Tab, ...] = (
-    Tab("overview", _("Overview"), "process", "process.view"),
+    Tab("overview", _("Overview"), "process", "process.overview"),
+    Tab("portal", _("Your portal"), "portal", "portal.view"),
+    Tab("survivor", _("The survivor's page"), "survivor", "survivor.view"),
     Tab("demands", _("Letter and demands"), "demands", "demands.view"),
     Tab("log", _("Log"), "log", "record.view"),
     Tab("people", _("People and circles"), "people", "record.view"),
@@ -37,6 +39,7 @@ TABS: tuple[Tab, ...] = (
     Tab("steps", _("Steps"), "steps", "record.view"),
     Tab("programme", _("Programme"), "referrals", "record.view"),
     Tab("reports", _("Reports"), "reports", "reports.export"),
+    Tab("requests", _("Requests"), "item-requests", "survivor.requests"),
     Tab("released-reports", _("Released reports"), "released-reports", "reports.released"),
     Tab("members", _("Members"), "members", "members.view"),
     Tab("documents", _("Documents"), "documents", "documents.view"),

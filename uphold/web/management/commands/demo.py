@@ -29,6 +29,7 @@ from uphold.programmes.sample import fill_referral
 from uphold.record.sample import fill_record
 from uphold.reflections.sample import fill_reflections
 from uphold.reports.sample import release_report_back, release_update
+from uphold.survivor.sample import fill_wishes
 from uphold.web import demo
 
 DEMO_CODE = "kestrel"
@@ -99,6 +100,7 @@ class Command(UpholdCommand):
         fills.append(("contact", fill_referral))
         fills.append(("contact", release_report_back))
         fills.append(("support", release_update))
+        fills.append(("support", fill_wishes))
         for role, fill in fills:
             user = acting_as(User.objects.get(username=by_role[role]["username"]))
             with keyring.using(Keyring(user.pk, unlock(user, by_role[role]["password"]))):

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SurvivorConfig(AppConfig):
+    name = "uphold.survivor"
+    label = "survivor"
