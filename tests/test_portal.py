@@ -269,3 +269,128 @@ def test_a_group_member_files_it_even_when_x_sent_it_before_their_keys_changed(c
     assert portal.waiting(Submission.objects.order_by("-pk").first().process)
     client_for("support").get("/p/kestrel/")
     assert not portal.waiting(Submission.objects.order_by("-pk").first().process)
+
+
+# What a database writer (or a former member who kept a key) tries against the portal.
+
+
+def _a_group_entry() -> Entry:
+    return Entry.objects.filter(process__code="kestrel").exclude(channel="portal").first()
+
+
+def _forge(entry: Entry, text: bytes, kind: str = "reflection") -> Submission:
+    """A row inserted behind Uphold's back, its text sealed to the (public) inbox key."""
+    from uphold.crypto import services as crypto
+
+    process = entry.process
+    return Submission.objects.create(
+        process=process,
+        kind=kind,
+        entry=entry,
+        sealed=crypto.seal_to_inbox(process, text),
+        mac="0" * 64,
+        mac_generation=1,
+        characters=len(text),
+        sent_by=Entry.objects.filter(channel="portal").first().created_by,
+    )
+
+
+@pytest.mark.tampers
+def test_a_forged_submission_never_rewrites_an_entry(client_for, people):
+    from uphold.reflections.models import Reflection
+
+    entry = _a_group_entry()
+    stored = Entry.objects.filter(pk=entry.pk).values_list("summary", "text").get()
+    reflections = Reflection.objects.count()
+    forged = _forge(entry, b"FORGED: he did nothing wrong")
+    assert client_for("contact").get("/p/kestrel/log/").status_code == 200
+    assert Entry.objects.filter(pk=entry.pk).values_list("summary", "text").get() == stored
+    assert Reflection.objects.count() == reflections
+    forged.refresh_from_db()
+    assert forged.refused_at is not None and forged.filed_at is None
+
+
+@pytest.mark.tampers
+def test_a_forged_portal_entry_without_his_mac_is_refused(client_for, accounts):
+    """Even an entry shaped like his (a message from him through the portal, no text yet)."""
+    from uphold.audit.models import AuditEvent
+
+    _send(client_for("respondent"), "a real update")
+    real = Submission.objects.order_by("-pk").first()
+    Submission.objects.filter(pk=real.pk).update(mac="0" * 64)  # and no event for it
+    client_for("contact").get("/p/kestrel/")
+    real.refresh_from_db()
+    assert real.refused_at is not None
+    assert not Entry.objects.filter(pk=real.entry_id).exclude(text=None).exists()
+    assert AuditEvent.objects.filter(object_id=str(real.pk), kind="change").exists()
+
+
+@pytest.mark.tampers
+def test_a_submission_pointing_into_another_process_blocks_nothing(client_for, people):
+    from uphold.processes.models import Process
+
+    heron = Entry.objects.create(
+        process=Process.objects.get(code="heron"), occurred_on=timezone.localdate(), kind="note"
+    )
+    kestrel_entry = _a_group_entry()
+    forged = _forge(kestrel_entry, b"x")
+    Submission.objects.filter(pk=forged.pk).update(entry=heron)
+    for path in ("/p/kestrel/", "/p/kestrel/log/"):
+        assert client_for("contact").get(path).status_code == 200, path
+    assert Submission.objects.get(pk=forged.pk).refused_at is not None
+
+
+@pytest.mark.tampers
+def test_an_inbox_key_planted_under_retired_keys_after_a_rotation_gets_nothing(
+    client_for, people, accounts
+):
+    """A former member kept the old record and respondent keys, and after the keys are
+    replaced plants their own inbox key, sealed and vouched for under the old ones."""
+    from uphold.crypto import primitives
+    from uphold.crypto import services as crypto
+    from uphold.crypto.keyring import using
+    from uphold.crypto.models import ProcessInbox
+    from uphold.processes.services import rotate_keys
+
+    from .conftest import _acting
+
+    support, ring = _acting(accounts["support"])
+    with using(ring):
+        kestrel = Entry.objects.filter(process__code="kestrel").first().process
+        _g, old_record = ring.scope_key(kestrel.pk, "record", 1)
+        _g, old_respondent = ring.scope_key(kestrel.pk, "respondent", 1)
+        rotate_keys(support, "kestrel")
+    inbox = ProcessInbox.objects.get(process=kestrel)
+    assert inbox.record_generation == 2
+    public, private = primitives.new_key_pair()
+    ProcessInbox.objects.filter(pk=inbox.pk).update(
+        public_key=public,
+        private_sealed=primitives.encrypt(old_record, private, crypto._inbox_ad(kestrel.pk)),
+        record_generation=1,
+        attestation=crypto._inbox_attestation(old_respondent, kestrel.pk, 1, public, 1),
+        attested_generation=1,
+    )
+    client_for("contact").get("/p/kestrel/")  # a group member's look vouches for nothing
+    before = Submission.objects.count()
+    answer = _send(client_for("respondent"), "my secret reflection")
+    assert answer.status_code == 400 and "cannot send this safely" in answer.content.decode()
+    assert Submission.objects.count() == before
+
+
+def test_replacing_the_keys_gives_the_inbox_a_new_key_and_keeps_what_waits(client_for, accounts):
+    from uphold.crypto.keyring import using
+    from uphold.crypto.models import ProcessInbox
+    from uphold.processes.services import rotate_keys
+
+    from .conftest import _acting
+
+    assert _send(client_for("respondent"), "sent before the keys changed").status_code == 302
+    waiting = Submission.objects.order_by("-pk").first()
+    old_public = bytes(ProcessInbox.objects.get(process=waiting.process).public_key)
+    support, ring = _acting(accounts["support"])
+    with using(ring):
+        rotate_keys(support, "kestrel")
+    assert bytes(ProcessInbox.objects.get(process=waiting.process).public_key) != old_public
+    log = client_for("contact").get("/p/kestrel/log/").content.decode()
+    assert "sent before the keys changed" in log
+    assert _send(client_for("respondent"), "and one after").status_code == 302

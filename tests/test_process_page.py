@@ -41,9 +41,12 @@ def test_each_role_sees_the_tabs_of_what_it_may_read(people, role, tabs):
     assert _shown(process_context(_membership(role), "overview")) == tabs
 
 
-def test_a_survivor_with_full_access_sees_the_record_tabs(people):
+def test_a_survivor_with_full_access_sees_the_record_tabs(as_member):
+    from uphold.survivor.services import set_full_access
+
+    with as_member("survivor") as user:
+        set_full_access(user, "kestrel", True)  # their choice, with its event
     survivor = _membership("survivor")
-    survivor.survivor_full_access = True  # in memory only: what the context makes of it
     assert _shown(process_context(survivor, "overview")) == [
         t for t in SUPPORT_TABS if t != "requests"
     ]

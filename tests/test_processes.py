@@ -200,10 +200,16 @@ def test_the_site_admin_cannot_start_or_join_a_process(people):
         start_process(people["admin"], "osprey", "support")
 
 
-def test_the_survivor_reads_the_record_only_by_choice(people):
+def test_the_survivor_reads_the_record_only_by_choice(as_member):
+    from uphold.survivor.services import set_full_access
+
     survivor = Membership.objects.get(process__code="kestrel", role="survivor")
     assert scopes.RECORD not in scopes.scopes_of(survivor)
-    survivor.survivor_full_access = True
+    survivor.survivor_full_access = True  # the flag alone, with no choice on the record
+    assert scopes.RECORD not in scopes.scopes_of(survivor)
+    with as_member("survivor") as user:
+        set_full_access(user, "kestrel", True)
+    survivor.refresh_from_db()
     assert scopes.RECORD in scopes.scopes_of(survivor)
 
 

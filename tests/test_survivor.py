@@ -291,3 +291,35 @@ def test_a_release_tells_the_survivor_only_if_they_chose_to_hear_directly(
         assert bool(sent) is told, through
         for message in sent:
             assert MARK not in message.as_string() and "kestrel" in message["Subject"]
+
+
+def test_a_stale_preferences_form_keeps_the_choices_and_says_why(client_for, as_member):
+    client = client_for("support")
+    stale = _revision()
+    with as_member("survivor") as survivor:
+        services.save_preferences(survivor, "kestrel", _wishes(), base_revision=stale)
+    form = {"rhythm": "never", "through": "directly", "taking_part": "big"}
+    answer = client.post("/p/kestrel/survivor/preferences/", form | {"revision": str(stale)})
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "nothing was saved" in page
+    assert re.search(r'value="never" id="[a-z_0-9]+" checked', page)
+    assert f'name="revision" value="{stale + 1}"' in page
+
+
+@pytest.mark.tampers
+def test_full_access_set_in_the_database_is_no_choice_and_gives_no_key(people, as_member):
+    from uphold.crypto import services as crypto
+    from uphold.crypto.models import SealedScopeKey
+    from uphold.processes import scopes
+    from uphold.processes import services as processes
+    from uphold.processes.models import Membership
+
+    Membership.objects.filter(process__code="kestrel", role="survivor").update(
+        survivor_full_access=True
+    )
+    theirs = Membership.objects.get(process__code="kestrel", role="survivor")
+    assert scopes.RECORD not in scopes.scopes_of(theirs)
+    with as_member("support") as support:
+        processes.grant_access(support, "kestrel", theirs.pk, crypto.fingerprint_of(theirs.user))
+    assert not SealedScopeKey.objects.filter(user=theirs.user, scope_key__scope="record").exists()

@@ -40,6 +40,11 @@ def _column_digest(name: str, value) -> str:
     return hashlib.sha256(name.encode() + b"\x00" + _value_bytes(value)).hexdigest()[:32]
 
 
+def column_digest(name: str, value) -> str:
+    """What an event records of a column that holds `value`."""
+    return _column_digest(name, value)
+
+
 def chained_columns(model: type[models.Model]) -> list[str]:
     """The columns of a chained row, by their stored name: every one but the id and the skipped."""
     skip = getattr(model, "audit_skip", frozenset())

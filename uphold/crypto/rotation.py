@@ -210,6 +210,10 @@ def finish(ring: Keyring, rotation: Rotation) -> None:
             ring.remember(process.pk, scope, new_generation, new_key)  # later writes: the new key
         rotation.finished_at = timezone.now()
         rotation.save(update_fields=["finished_at"])
+        if "record" in rotation.scope_list or "respondent" in rotation.scope_list:
+            from .services import attest_inbox
+
+            attest_inbox(ring, process)  # else the next group member's view of the process
         from uphold.audit.models import Kind
         from uphold.audit.services import rebaseline, record
 
@@ -228,13 +232,37 @@ def _prune(process: Process, scope: str, generation: int, key: bytes) -> None:
 
 
 def _reseal_inbox(reader: Keyring, writer: Keyring, process: Process, generation: int) -> None:
+    """A new inbox key pair under the new `record` key: whoever kept the old record key (and so
+    could open the old inbox key) reads nothing sent from now on. What waits to be filed moves
+    to the new key. The new public key waits for a group member to vouch for it."""
+    from uphold.portal.models import Submission
+
     inbox = ProcessInbox.objects.get(process=process)
     _g, old = reader.scope_key(process.pk, "record", inbox.record_generation)
     private = primitives.decrypt(old, bytes(inbox.private_sealed), _inbox_ad(process.pk))
+    public, new_private = primitives.new_key_pair()
+    for pk, sealed in Submission.objects.filter(
+        process=process, filed_at__isnull=True, refused_at__isnull=True
+    ).values_list("pk", "sealed"):
+        try:
+            text = primitives.open_sealed(private, bytes(sealed))
+        except primitives.CryptoError:
+            continue  # not sealed to the inbox: filing refuses it
+        Submission.objects.filter(pk=pk).update(sealed=primitives.seal_to(public, text))
     _g, new = writer.scope_key(process.pk, "record")
-    inbox.private_sealed = primitives.encrypt(new, private, _inbox_ad(process.pk))
+    inbox.public_key = public
+    inbox.private_sealed = primitives.encrypt(new, new_private, _inbox_ad(process.pk))
     inbox.record_generation = generation
-    inbox.save(update_fields=["private_sealed", "record_generation"])
+    inbox.attestation, inbox.attested_generation = "", None
+    inbox.save(
+        update_fields=[
+            "public_key",
+            "private_sealed",
+            "record_generation",
+            "attestation",
+            "attested_generation",
+        ]
+    )
 
 
 def run(ring: Keyring, process: Process, scopes: list[str], actor, progress: Progress = print):

@@ -332,23 +332,29 @@ class UntrustedInbox(Exception):
     """The inbox's public key is not vouched for by a holder of the `respondent` key."""
 
 
-def _inbox_attestation(key: bytes, process_id: int, generation: int, public: bytes) -> str:
-    message = f"{process_id}|{generation}|".encode() + public
+def _inbox_attestation(
+    key: bytes, process_id: int, generation: int, public: bytes, record_generation: int
+) -> str:
+    message = f"{process_id}|{generation}|{record_generation}|".encode() + public
     return primitives.key_mac(key, b"uphold-inbox", message)
 
 
 def attest_inbox(ring: Keyring, process: Process) -> bool:
     """A group member vouches for the inbox's public key under the current `respondent` key,
-    once they have checked it is the public half of the private key sealed under `record`.
-    Does nothing when the attestation stands already. Returns whether it stands now."""
+    once they have checked it is the public half of the private key sealed under a live
+    `record` key (never a retired one, which a former member may have kept and sealed their
+    own key under). Does nothing when the attestation stands already. Returns whether it
+    stands now."""
     inbox = ProcessInbox.objects.get(process=process)
+    if inbox.record_generation not in ring.live_generations(process.pk, scopes.RECORD):
+        return False
     try:
         generation, key = ring.scope_key(process.pk, scopes.RESPONDENT)
         _g, record = ring.scope_key(process.pk, scopes.RECORD, inbox.record_generation)
     except NoKey:
         return False
     public = bytes(inbox.public_key)
-    expected = _inbox_attestation(key, process.pk, generation, public)
+    expected = _inbox_attestation(key, process.pk, generation, public, inbox.record_generation)
     if inbox.attested_generation == generation and primitives.same_mac(inbox.attestation, expected):
         return True
     try:
@@ -364,20 +370,31 @@ def attest_inbox(ring: Keyring, process: Process) -> bool:
 
 
 def seal_to_attested_inbox(ring: Keyring, process: Process, plaintext: bytes) -> bytes:
-    """For X's portal: sealed to the inbox only if a holder of the `respondent` key vouched for
-    its public key (attest_inbox); else UntrustedInbox, and nothing is sealed."""
+    """For X's portal: sealed to the inbox only if a holder of the live `respondent` key
+    vouched for its public key (attest_inbox); else UntrustedInbox, and nothing is sealed. An
+    attestation under a retired key (which a former member may have kept) does not count."""
     inbox = ProcessInbox.objects.get(process=process)
     public = bytes(inbox.public_key)
+    generation = inbox.attested_generation
+    if generation is None:
+        raise UntrustedInbox("no member has vouched for the inbox yet")
+    if generation not in ring.live_generations(process.pk, scopes.RESPONDENT):
+        raise UntrustedInbox("the inbox was vouched for under a key that is not live")
     try:
-        if inbox.attested_generation is None:
-            raise UntrustedInbox("no member has vouched for the inbox yet")
-        _g, key = ring.scope_key(process.pk, scopes.RESPONDENT, inbox.attested_generation)
+        _g, key = ring.scope_key(process.pk, scopes.RESPONDENT, generation)
     except NoKey as error:
         raise UntrustedInbox("the key that vouched for the inbox is not this member's") from error
-    expected = _inbox_attestation(key, process.pk, inbox.attested_generation, public)
+    expected = _inbox_attestation(key, process.pk, generation, public, inbox.record_generation)
     if not primitives.same_mac(inbox.attestation, expected):
         raise UntrustedInbox("the inbox's public key is not the one a member vouched for")
     return primitives.seal_to(public, plaintext)
+
+
+def portal_mac(ring: Keyring, process_id: int, message: bytes, generation: int | None = None):
+    """(generation, MAC) of what X sent, under the `respondent` key: only X and the groups
+    hold it, so a row a database writer inserts cannot carry one."""
+    generation, key = ring.scope_key(process_id, scopes.RESPONDENT, generation)
+    return generation, primitives.key_mac(key, b"uphold-portal", message)
 
 
 def open_from_inbox(ring: Keyring, process: Process, blob: bytes) -> bytes:

@@ -11,6 +11,7 @@
   reviews); the inbox copy is then emptied. The pages the group opens first call it.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -140,6 +141,7 @@ def send(actor: User, process: Process | str, kind: str, text: str) -> Submissio
                 "contact group as you agreed; they can set it right by opening the process."
             )
         ) from None
+    ring = keyring.current()
     with transaction.atomic():
         entry = Entry.objects.create(
             process=process,
@@ -151,11 +153,14 @@ def send(actor: User, process: Process | str, kind: str, text: str) -> Submissio
         )
         audit.record(actor, process, Kind.CREATE, entry)
         health.entries_added(process.pk, [entry])
+        generation, mac = crypto.portal_mac(ring, process.pk, _vouched(process, entry, kind, text))
         submission = Submission.objects.create(
             process=process,
             kind=kind,
             entry=entry,
             sealed=sealed,
+            mac=mac,
+            mac_generation=generation,
             characters=len(text),
             sent_by=actor,
         )
@@ -165,14 +170,28 @@ def send(actor: User, process: Process | str, kind: str, text: str) -> Submissio
     return submission
 
 
+def _vouched(process: Process, entry: Entry, kind: str, text: str) -> bytes:
+    """What X's MAC covers: this text, of this kind, for this entry of this process."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"{process.pk}|{entry.pk}|{kind}|{digest}".encode()
+
+
+WAITING = {"filed_at__isnull": True, "refused_at__isnull": True}
+FILED_PER_VIEW = 20  # so a page view's work is bounded, whatever rows a database holds
+
+
 def waiting(process: Process) -> bool:
-    return Submission.objects.filter(process=process, filed_at__isnull=True).exists()
+    return Submission.objects.filter(process=process, **WAITING).exists()
 
 
 def file_waiting(actor: User, membership: Membership) -> int:
     """Files what X sent into the log, with the actor's keys. Returns how many were filed;
     0 (and nothing written) for a member who may not, or whose keys do not open the inbox. Also
-    keeps the inbox vouched for, so X's next send is sealed to the right key."""
+    keeps the inbox vouched for, so X's next send is sealed to the right key.
+
+    Each one is checked first: its entry must be the one his send made (this process's, a
+    message from him through the portal, by him, still without text), and his MAC must hold
+    over the text it opens to. What fails is refused, once, and never written into the log."""
     if not allowed(membership, "portal.file"):
         return 0
     process = membership.process
@@ -182,18 +201,49 @@ def file_waiting(actor: User, membership: Membership) -> int:
         return 0
     filed = 0
     with transaction.atomic():
-        for submission in (
+        rows = (
             Submission.objects.select_for_update()
-            .filter(process=process, filed_at__isnull=True)
+            .filter(process=process, **WAITING)
             .select_related("entry")
-        ):
-            try:
-                text = crypto.open_from_inbox(ring, process, bytes(submission.sealed)).decode()
-            except (keyring.NoKey, crypto.primitives.CryptoError, UnicodeDecodeError):
-                continue  # not these keys, or damaged: it waits, and verify shows a damage
-            _file(actor, submission, text)
+            .order_by("pk")[:FILED_PER_VIEW]
+        )
+        for submission in rows:
+            outcome = _open(ring, process, submission)
+            if outcome is None:
+                continue  # not these keys: it waits for a member whose keys open it
+            if outcome is False:
+                submission.refused_at = timezone.now()
+                submission.save(update_fields=["refused_at"])
+                audit.record(actor, process, Kind.CHANGE, submission)
+                continue
+            _file(actor, submission, outcome)
             filed += 1
     return filed
+
+
+def _open(ring, process: Process, submission: Submission) -> str | bool | None:
+    """The text X sent; False if the row is not what he sent; None if these keys cannot tell."""
+    entry = submission.entry
+    if (
+        entry.process_id != process.pk
+        or (entry.kind, entry.channel, entry.direction)
+        != (EntryKind.MESSAGE, Channel.PORTAL, Direction.FROM_X)
+        or entry.created_by_id != submission.sent_by_id
+        or not Entry.objects.filter(pk=entry.pk, summary=None, text=None).exists()
+    ):
+        return False
+    try:
+        text = crypto.open_from_inbox(ring, process, bytes(submission.sealed)).decode()
+    except keyring.NoKey:
+        return None
+    except (crypto.primitives.CryptoError, UnicodeDecodeError):
+        return False
+    message = _vouched(process, entry, submission.kind, text)
+    try:
+        _g, mac = crypto.portal_mac(ring, process.pk, message, submission.mac_generation)
+    except keyring.NoKey:
+        return None
+    return text if crypto.primitives.same_mac(submission.mac, mac) else False
 
 
 def _file(actor: User, submission: Submission, text: str) -> None:

@@ -41,9 +41,34 @@ LABELS = {
 
 def scopes_of(membership: "Membership") -> frozenset[str]:
     held = {scope for scope, roles in READERS.items() if membership.role in roles}
-    if membership.role == Role.SURVIVOR and membership.survivor_full_access:
+    if (
+        membership.role == Role.SURVIVOR
+        and membership.survivor_full_access
+        and _full_access_chosen(membership)
+    ):
         held.add(RECORD)
     return frozenset(held)
+
+
+def _full_access_chosen(membership: "Membership") -> bool:
+    """The survivor chose full access through Uphold: the last event about their membership
+    holds the flag as it is now. A flag set in the database behind Uphold's back is no choice,
+    and gives no key (nor the pages behind it)."""
+    from uphold.audit.models import AuditEvent
+    from uphold.audit.services import column_digest
+
+    latest = (
+        AuditEvent.objects.filter(
+            process_id=membership.process_id,
+            object_type="processes.membership",
+            object_id=str(membership.pk),
+        )
+        .order_by("-seq")
+        .values_list("columns", flat=True)
+        .first()
+    )
+    wanted = column_digest("survivor_full_access", True)
+    return bool(latest) and latest.get("survivor_full_access") == wanted
 
 
 def may_hold(membership: "Membership", process_id: int, scope: str) -> bool:

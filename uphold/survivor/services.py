@@ -158,7 +158,13 @@ def ask_for_item(actor: User, process: Process | str, what: str) -> ItemRequest:
 
 
 def _open_request(membership: Membership, request_id: int) -> ItemRequest:
-    row = ItemRequest.objects.filter(process=membership.process, pk=request_id).first()
+    """The request, locked until the caller's transaction ends, if it still waits: two answers
+    at once are one answer and a refusal."""
+    row = (
+        ItemRequest.objects.select_for_update()
+        .filter(process=membership.process, pk=request_id)
+        .first()
+    )
     if row is None:
         raise Http404
     if row.state != RequestState.OPEN:
@@ -177,7 +183,6 @@ def release_item(
     """A copy of one log entry (its summary and full text), or of one meeting's minutes, under
     `survivor`, answering the request."""
     membership = authorize(actor, "survivor.release_item", process)
-    request = _open_request(membership, request_id)
     process = membership.process
     if (entry_id is None) == (meeting_id is None):
         raise ValidationError({"item": [_("Give the number of one log entry, or one meeting.")]})
@@ -194,6 +199,7 @@ def release_item(
         text = meeting.minutes
         on, source = timezone.localtime(meeting.planned_at).date(), {"meeting": meeting}
     with transaction.atomic():
+        request = _open_request(membership, request_id)
         copy = ReleasedItem.objects.create(
             process=process, request=request, occurred_on=on, released_by=actor, **source
         )
@@ -212,7 +218,6 @@ def release_item(
 
 def decline_item(actor: User, process: Process | str, request_id: int, answer: str) -> None:
     membership = authorize(actor, "survivor.release_item", process)
-    request = _open_request(membership, request_id)
     answer = (answer or "").strip()
     errors = _too_long("answer", answer)
     if not answer:
@@ -220,6 +225,7 @@ def decline_item(actor: User, process: Process | str, request_id: int, answer: s
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        request = _open_request(membership, request_id)
         request.state, request.answered_by, request.answered_at = (
             RequestState.DECLINED,
             actor,

@@ -27,8 +27,8 @@ from .models import ItemRequest, ReleasedItem, RequestState, Through
 LOCKED = gettext_lazy("(locked: you do not have the key yet)")
 LISTED = 20
 CONFLICT = gettext_lazy(
-    "Someone changed these preferences while you were choosing, so nothing was saved. What is "
-    "saved now is shown; choose again and save."
+    "Someone changed these preferences while you were choosing, so nothing was saved. Your "
+    "choices are kept below: look at them again, and save to use them."
 )
 
 
@@ -120,7 +120,8 @@ def preferences_view(request: HttpRequest, membership: Membership) -> HttpRespon
         except ValidationError as error:
             add_errors(form, error)
         except services.Conflict:
-            form = PreferencesForm(initial=_saved(process))
+            form.data = form.data.copy()  # their choices stay; saving again applies them
+            form.data["revision"] = services.preferences_of(process).revision
             form.add_error(None, CONFLICT)
         else:
             messages.success(request, _("Your preferences are saved."))
