@@ -77,9 +77,17 @@ class AskForm(forms.Form):
 
 
 class ReleaseItemForm(forms.Form):
-    entry = forms.IntegerField(label=_("Log entry number"), required=False, min_value=1)
+    entry = forms.IntegerField(
+        label=_("Log entry number"),
+        required=False,
+        min_value=1,
+        help_text=_("The number at the end of the entry's address: 12 in …/log/12/."),
+    )
     meeting = forms.IntegerField(
-        label=_("or meeting number (its minutes)"), required=False, min_value=1
+        label=_("or meeting number (its minutes)"),
+        required=False,
+        min_value=1,
+        help_text=_("The number at the end of the meeting's address: 3 in …/meetings/3/."),
     )
 
 
