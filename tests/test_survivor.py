@@ -323,3 +323,13 @@ def test_full_access_set_in_the_database_is_no_choice_and_gives_no_key(people, a
     with as_member("support") as support:
         processes.grant_access(support, "kestrel", theirs.pk, crypto.fingerprint_of(theirs.user))
     assert not SealedScopeKey.objects.filter(user=theirs.user, scope_key__scope="record").exists()
+
+
+def test_a_number_too_large_for_any_row_is_refused_not_a_crash(client_for, as_member):
+    with as_member("survivor") as survivor:
+        asked = services.ask_for_item(survivor, "kestrel", "His answer of last week.")
+    client = client_for("contact")
+    for field in ("entry", "meeting"):
+        answer = client.post(f"/p/kestrel/requests/{asked.pk}/release/", {field: str(10**20)})
+        assert answer.status_code == 400, field
+    assert ItemRequest.objects.get(pk=asked.pk).state == "open"

@@ -324,7 +324,8 @@ def revoke(membership: Membership) -> None:
 
 
 def seal_to_inbox(process: Process, plaintext: bytes) -> bytes:
-    """For what arrives with no `record` member present: readable to the group only."""
+    """Sealed to the inbox's public key as stored, unchecked: a database writer may have put
+    their own there. What a person sends goes through `seal_to_attested_inbox` instead."""
     return primitives.seal_to(bytes(process.inbox.public_key), plaintext)
 
 

@@ -106,22 +106,14 @@ def _page(
 def _wishes(membership: Membership, kind: str) -> dict:
     """What the survivor's side asked for that bears on this kind: for an update, what they do
     not want to hear about; for a report-back, what must be kept from its readers."""
-    from uphold.survivor.services import preferences_of
+    from uphold.survivor.services import described, preferences_of
 
     if not allowed(membership, "survivor.wishes"):
         return {}
     locked = _("(locked: you do not have the key yet)")
     process = membership.process
     prefs = preferences_of(process)
-    withheld = [
-        {
-            "what": opened(lambda w=w: w.what, locked),
-            "whom": w.get_from_role_display()
-            if w.from_role
-            else opened(lambda w=w: w.from_whom, locked),
-        }
-        for w in services.withheld_for(process, kind)
-    ]
+    withheld = described(services.withheld_for(process, kind), locked)
     avoid = opened(lambda: prefs.avoid, locked) if prefs.pk else ""
     return {"prefs": prefs, "avoid": avoid, "withheld": withheld}
 

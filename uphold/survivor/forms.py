@@ -7,6 +7,8 @@ from .models import Rhythm, TakingPart, Through
 from .services import MAX_TEXT, WITHHELD_FROM
 
 CHOOSE = _("Choose one of the answers in the list.")
+# A number no row's id reaches, so a longer one is refused by the form, not by the database.
+LARGEST_ID = 2**31 - 1
 
 
 class PreferencesForm(forms.Form):
@@ -81,12 +83,14 @@ class ReleaseItemForm(forms.Form):
         label=_("Log entry number"),
         required=False,
         min_value=1,
+        max_value=LARGEST_ID,
         help_text=_("The number at the end of the entry's address: 12 in …/log/12/."),
     )
     meeting = forms.IntegerField(
         label=_("or meeting number (its minutes)"),
         required=False,
         min_value=1,
+        max_value=LARGEST_ID,
         help_text=_("The number at the end of the meeting's address: 3 in …/meetings/3/."),
     )
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from uphold.accounts.models import User
 from uphold.audit import services as audit
 from uphold.audit.models import Kind
+from uphold.crypto.keyring import opened
 from uphold.crypto.models import SealedScopeKey
 from uphold.processes import scopes
 from uphold.processes.models import Membership, Process, Role
@@ -136,7 +137,22 @@ def remove_withholding(actor: User, process: Process | str, withholding_id: int)
 def withheld_from(process: Process, role: str) -> list[Withholding]:
     """What the survivor's side wants kept from members of `role`, and from named people (a
     person may be anyone: the groups check those too)."""
-    return [w for w in Withholding.objects.filter(process=process) if w.from_role in (role, "")]
+    return list(Withholding.objects.filter(process=process, from_role__in=(role, "")))
+
+
+def described(withholdings: list[Withholding], locked: str) -> list[dict]:
+    """Each withholding as a page shows it: the row, what is kept, and from whom (a role by its
+    name, a person in the survivor side's words; `locked` for a member without the key)."""
+    return [
+        {
+            "row": w,
+            "what": opened(lambda w=w: w.what, locked),
+            "whom": w.get_from_role_display()
+            if w.from_role
+            else opened(lambda w=w: w.from_whom, locked),
+        }
+        for w in withholdings
+    ]
 
 
 def ask_for_item(actor: User, process: Process | str, what: str) -> ItemRequest:

@@ -22,7 +22,7 @@ from uphold.web.process_page import process_context
 
 from . import services
 from .forms import AskForm, DeclineForm, PreferencesForm, ReleaseItemForm, WithholdingForm
-from .models import ItemRequest, ReleasedItem, RequestState, Through
+from .models import ItemRequest, ReleasedItem, RequestState, Through, Withholding
 
 LOCKED = gettext_lazy("(locked: you do not have the key yet)")
 LISTED = 20
@@ -143,18 +143,7 @@ def _saved(process) -> dict:
 
 
 def _preferences_page(request, membership, form, withhold, status=None) -> HttpResponse:
-    from uphold.survivor.models import Withholding
-
-    rows = [
-        {
-            "row": w,
-            "what": opened(lambda w=w: w.what, LOCKED),
-            "whom": Role(w.from_role).label
-            if w.from_role in Role.values
-            else opened(lambda w=w: w.from_whom, LOCKED),
-        }
-        for w in Withholding.objects.filter(process=membership.process)
-    ]
+    rows = services.described(Withholding.objects.filter(process=membership.process), LOCKED)
     bad = form.errors or withhold.errors
     return render(
         request,
