@@ -186,6 +186,7 @@ def _fill_marked_content(
         _send_through_the_portal(respondent)
     with using(contact_ring):
         _file_what_was_sent(contact, marked)
+        _fill_marked_mail(contact, marked)
 
 
 def _fill_marked_wishes(support, marked) -> None:
@@ -257,6 +258,43 @@ def _file_what_was_sent(contact, marked) -> None:
     reflection.text = marked("reflections.reflection.text")
     reflection.save()
     audit.record(contact, entry.process, Kind.CHANGE, reflection)
+
+
+def _fill_marked_mail(contact, marked) -> None:
+    """X's address, a message from him imported into the log, and a preview of an unmatched
+    one waiting for the member's choice (its uploaded file then dropped). The texts are then
+    marked, with their audit events."""
+    from uphold.attachments.models import Attachment
+    from uphold.audit import services as audit
+    from uphold.audit.models import Kind
+    from uphold.mailin import parse, services
+    from uphold.mailin.models import MailKey, PreviewItem
+
+    from .mail_tools import CONTACT, STRANGER, X, eml, message
+
+    address = services.add_address(contact, "kestrel", "x", X)
+    mail = eml(message(X, CONTACT, "A mail from X", "Sent by email."))
+    summary = services.summarise(contact, "kestrel", parse.split([mail]), None)
+    batch = services.import_stream(contact, "kestrel", parse.split([mail]), summary.counts)
+    entry = batch.messages.get().entry
+    writer = services.writer_for_file(contact, "kestrel", marked("attachments.attachment.name"))
+    writer.write(eml(message(STRANGER, CONTACT, "Unmatched")))
+    source = writer.seal_unfinished()
+    services.preview(contact, "kestrel", [source])
+    Attachment.objects.filter(pk=source.pk).delete()
+    item = PreviewItem.objects.get(process__code="kestrel")
+    item.label, item.choice = (
+        marked("mailin.previewitem.label"),
+        marked("mailin.previewitem.choice"),
+    )
+    item.save()
+    key = MailKey.objects.get(process__code="kestrel")
+    key.key = bytes(21) + marked("mailin.mailkey.key").encode()  # read as a chunk is
+    address.address = marked("mailin.address.address")
+    entry.summary, entry.text = marked("record.entry.summary"), marked("record.entry.text")
+    for row in (key, address, entry):
+        row.save()
+        audit.record(contact, row.process, Kind.CHANGE, row)
 
 
 def _fill_marked_record(contact, marked) -> None:

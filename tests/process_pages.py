@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from uphold.accounts.models import Invitation
 from uphold.demands.models import ChangeProposal
+from uphold.mailin.models import Address, MailImport
 from uphold.people.models import Person
 from uphold.processes.models import Membership, Process
 from uphold.programmes.models import Referral
@@ -38,6 +39,8 @@ def samples(process: Process) -> dict[str, object]:
     referral = Referral.objects.filter(process=process).order_by("-pk").first()
     withholding = Withholding.objects.filter(process=process).order_by("-pk").first()
     request = ItemRequest.objects.filter(process=process).order_by("-pk").first()
+    address = Address.objects.filter(process=process).order_by("-pk").first()
+    batch = MailImport.objects.filter(process=process).order_by("-pk").first()
     return {
         "code": process.code,
         "number": 1,
@@ -55,6 +58,8 @@ def samples(process: Process) -> dict[str, object]:
         "referral_id": referral.pk if referral else 0,
         "withholding_id": withholding.pk if withholding else 0,
         "request_id": request.pk if request else 0,
+        "address_id": address.pk if address else 0,
+        "batch_id": batch.pk if batch else 0,
     }
 
 

@@ -2,7 +2,8 @@
 
 A separate process fills a fresh data folder (SQLite with its WAL) or a fresh PostgreSQL
 database: users, a process with a marker in every encrypted field, a login and page views
-through the web stack, and a 4 MB document uploaded through the web form. Then the data folder
+through the web stack, a 4 MB document uploaded through the web form, and an mbox whose message
+(its address, subject, body and attachment) is brought into the log through the Mail page. Then the data folder
 (with the temporary folder and the copy `uphold backup` makes inside it), the logs and a
 pg_dump are searched for the markers in UTF-8 and UTF-16.
 """
@@ -40,6 +41,25 @@ document = SimpleUploadedFile("{MARK}-attachments.attachment.name.txt",
 assert client.post("/p/kestrel/documents/", {{"file": document}}).status_code == 302
 listing = client.get("/p/kestrel/documents/").content.decode()
 assert "{MARK}-attachments.attachment.name" in listing
+from email.message import EmailMessage
+from uphold.web.once import fresh
+x = "{MARK}-x@example.org".lower()
+assert client.post("/p/kestrel/mail/addresses/",
+                   {{"party": "x", "address": x, "once": fresh()}}).status_code == 302
+mail = EmailMessage()
+mail["From"], mail["To"], mail["Subject"] = x, "{MARK}-member@example.org", "{MARK}-subject"
+mail["Date"], mail["Message-ID"] = "Tue, 1 Mar 2022 09:30:00 +0000", "<{MARK}-id@example.org>"
+mail.set_content("{MARK}-body")
+mail.add_attachment(b"{MARK}-attachment-data", maintype="application", subtype="pdf",
+                    filename="{MARK}-attachment.pdf")
+mbox = b"From MAILER-DAEMON Tue Mar  1 09:30:00 2022\\n" + mail.as_bytes() + b"\\n"
+upload = SimpleUploadedFile("{MARK}-mail.mbox", mbox)
+summary = client.post("/p/kestrel/mail/", {{"files": [upload]}})
+assert summary.status_code == 302, summary.content.decode()
+assert "{MARK}-subject" in client.get(summary.url).content.decode()
+assert client.post(summary.url + "confirm/").status_code == 302
+assert "{MARK}-subject" in client.get("/p/kestrel/log/").content.decode()
+client.get("/p/kestrel/mail/")
 client.get("/p/kestrel/audit/")
 call_command("backup")
 print("filled")
@@ -47,7 +67,12 @@ print("filled")
 
 
 def forms(marker: str) -> list[bytes]:
-    return [marker.encode(), marker.encode("utf-16-le"), marker.encode("utf-16-be")]
+    """As stored, in UTF-16 too, and in lower case (as an email address is kept)."""
+    return [
+        form
+        for text in (marker, marker.lower())
+        for form in (text.encode(), text.encode("utf-16-le"), text.encode("utf-16-be"))
+    ]
 
 
 def fill(data: Path, database_url: str | None) -> str:

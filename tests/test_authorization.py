@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from uphold.accounts.services import make_invitation
 from uphold.attachments.models import Attachment
 from uphold.demands.models import ChangeProposal
+from uphold.mailin.models import Address, MailImport
 from uphold.people.models import Person
 from uphold.processes.models import Membership, Process
 from uphold.programmes.models import Programme, Referral
@@ -243,6 +244,17 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "referral-add": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
     "referral": {"GET": GROUP_ONLY},
     "referral-change": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    # Mail is the contact group's. An upload without files, a form without its one-time
+    # token, no choice, and confirming or dropping the fixture's import (confirmed already) are
+    # refused with the reason; its undo (within the day) and an address's removal go through.
+    "mail": {"GET": CONTACT_ONLY, "POST": CONTACT_POST},
+    "mail-address-add": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
+    "mail-address-remove": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY | {"contact": 302}},
+    "mail-import": {"GET": CONTACT_ONLY},
+    "mail-import-choose": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
+    "mail-import-confirm": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
+    "mail-import-drop": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
+    "mail-import-undo": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY | {"contact": 302}},
 }
 
 
@@ -325,6 +337,8 @@ def url_for(name: str, accounts) -> str:
         "referral_id": lambda: kestrel(Referral),
         "withholding_id": lambda: kestrel(Withholding),
         "request_id": lambda: kestrel(ItemRequest),
+        "address_id": lambda: kestrel(Address),
+        "batch_id": lambda: kestrel(MailImport),
     }
     pattern = next(p for p in get_resolver().url_patterns if p.name == name)
     wanted = pattern.pattern.regex.groupindex

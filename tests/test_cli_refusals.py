@@ -101,6 +101,16 @@ CASES = [
     (["programmes-import", "{file}", "--user", "pat"], "migrated", P, "Nicht erlaubt"),
     (["programmes-import", "{file}", "--user", "robin"], "migrated", P, "Row 1: The file is empty"),
     (["programmes-import", "{file}/no", "--user", "robin"], "migrated", P, "There is no file"),
+    (["mail-import", "real-one", "x.mbox", "--user", "robin"], "migrated", {}, "No password"),
+    (["mail-import", "real-one", "--user", "robin"], "migrated", P, "required: files"),
+    (
+        ["mail-import", "real-one", "{file}/no", "--user", "robin"],
+        "migrated",
+        P,
+        "There is no file",
+    ),
+    (["mail-import", "real-one", "{file}", "--user", "robin"], "migrated", P, "Not allowed"),
+    (["mail-import", "nosuch", "{file}", "--user", "robin"], "migrated", P, "Not found"),
     # Service refusals, as on the web, in the member's language.
     (["rotate", "nosuch", "--user", "robin"], "migrated", P, "Not found: There is nothing"),
     (["stats", "real-one", "--user", "robin"], "migrated", {}, "No password given"),

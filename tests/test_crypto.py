@@ -130,6 +130,10 @@ SURVIVOR_FIELDS = {
 }
 RECORD_FIELDS = {
     "processes.process.title",
+    "mailin.mailkey.key",
+    "mailin.address.address",
+    "mailin.previewitem.label",
+    "mailin.previewitem.choice",
     "processes.processgroup.place",
     "attachments.attachment.name",
     "attachments.attachmentchunk.data",

@@ -9,7 +9,8 @@ from uphold.web.process_page import MAY, TABS, process_context
 ALL_TABS = [tab.name for tab in TABS]
 # X's portal is his alone; the survivor's page is the survivor's side's (the support group's
 # too); the requests of the survivor's side are answered by the groups.
-SUPPORT_TABS = [t for t in ALL_TABS if t != "portal"]
+# Mail is brought in by the contact group, who keep the record.
+SUPPORT_TABS = [t for t in ALL_TABS if t not in ("portal", "mail")]
 CONTACT_TABS = [t for t in ALL_TABS if t not in ("portal", "survivor")]
 EVERY_MEMBER_TABS = ["overview", "demands"]
 # The survivor's side also reads the reviews the contact group released to it, and the

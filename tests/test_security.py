@@ -42,6 +42,7 @@ def test_every_route_refuses_a_post_without_a_csrf_token(role, accounts, client_
                 "entry-documents",
                 "reflection-add",
                 "programmes-import",
+                "mail",
             }
             and (response.status_code == 404 or response["Location"].startswith("/login/"))
         )

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "uphold.reports",
     "uphold.portal",
     "uphold.survivor",
+    "uphold.mailin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -311,6 +312,8 @@ WHITENOISE_AUTOREFRESH = False
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPHOLD_ATTACHMENT_MAX_MB = env_int("UPHOLD_ATTACHMENT_MAX_MB", 200)
+# The largest mail file (an .mbox, or one .eml) a member may upload to import.
+UPHOLD_MAIL_MAX_MB = env_int("UPHOLD_MAIL_MAX_MB", 500)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

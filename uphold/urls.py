@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from uphold.accounts import views as accounts
 from uphold.attachments import views as attachments
 from uphold.demands import views as demands
+from uphold.mailin import views as mailin
 from uphold.people import views as people
 from uphold.portal import views as portal
 from uphold.processes import views as processes
@@ -129,6 +130,34 @@ urlpatterns = [
     ),
     path("p/<slug:code>/survivor/access/", survivor.access_view, name="survivor-access"),
     path("p/<slug:code>/requests/", survivor.requests_view, name="item-requests"),
+    path("p/<slug:code>/mail/", mailin.mail_view, name="mail"),
+    path("p/<slug:code>/mail/addresses/", mailin.address_add_view, name="mail-address-add"),
+    path(
+        "p/<slug:code>/mail/addresses/<int:address_id>/remove/",
+        mailin.address_remove_view,
+        name="mail-address-remove",
+    ),
+    path("p/<slug:code>/mail/imports/<int:batch_id>/", mailin.import_view, name="mail-import"),
+    path(
+        "p/<slug:code>/mail/imports/<int:batch_id>/choose/",
+        mailin.choose_view,
+        name="mail-import-choose",
+    ),
+    path(
+        "p/<slug:code>/mail/imports/<int:batch_id>/confirm/",
+        mailin.confirm_view,
+        name="mail-import-confirm",
+    ),
+    path(
+        "p/<slug:code>/mail/imports/<int:batch_id>/drop/",
+        mailin.drop_view,
+        name="mail-import-drop",
+    ),
+    path(
+        "p/<slug:code>/mail/imports/<int:batch_id>/undo/",
+        mailin.undo_view,
+        name="mail-import-undo",
+    ),
     path(
         "p/<slug:code>/requests/<int:request_id>/release/",
         survivor.item_release_view,

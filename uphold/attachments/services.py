@@ -40,7 +40,13 @@ class Writer:
     """Receives a file piece by piece and seals each chunk as soon as a fuller one follows."""
 
     def __init__(
-        self, actor, process: Process | str, scope: str, name: str, action="documents.upload"
+        self,
+        actor,
+        process: Process | str,
+        scope: str,
+        name: str,
+        action="documents.upload",
+        limit: int | None = None,
     ) -> None:
         membership = authorize(actor, action, process)
         if scope not in scopes.scopes_of(membership):
@@ -54,10 +60,11 @@ class Writer:
         self.size = 0
         self.index = 0
         self.actor = actor
+        self.limit = limit or limit_bytes()
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
-        if self.size > limit_bytes():
+        if self.size > self.limit:
             raise TooLarge
         self.buffer += data
         while len(self.buffer) > CHUNK_BYTES:  # keep the last chunk back: it must say "final"
@@ -84,6 +91,16 @@ class Writer:
             attachment.save(update_fields=["size", "chunks", "complete"])
             audit.record(self.actor, attachment.process, Kind.CREATE, attachment)
         return attachment
+
+    def seal_unfinished(self) -> Attachment:
+        """Seals the last chunk but leaves the upload unfinished: a file kept only until the
+        member acts on it (mail to import), outside the documents and the chain, and removed
+        by the worker after a day if nobody does."""
+        self._seal(bytes(self.buffer), final=True)
+        self.buffer.clear()
+        self.attachment.size, self.attachment.chunks = self.size, self.index
+        self.attachment.save(update_fields=["size", "chunks"])
+        return self.attachment
 
     def abandon(self) -> None:
         """Removes the row and its sealed chunks, unless the upload was finished: safe on every

@@ -48,7 +48,14 @@ UNREADABLE = (
 
 
 def receive(
-    request: HttpRequest, membership: Membership, scope: str, action: str, page, back: str, *args
+    request: HttpRequest,
+    membership: Membership,
+    scope: str,
+    action: str,
+    page,
+    back: str,
+    *args,
+    handler: EncryptingUploadHandler | None = None,
 ) -> HttpResponse:
     """Runs `page(request, membership, handler, *args)` with the sealing handler in place.
 
@@ -57,7 +64,7 @@ def receive(
     answered 400 with what was wrong; and on every way out, the CSRF refusal and exceptions
     included, an upload not finished is removed with its chunks.
     """
-    handler = EncryptingUploadHandler(request, membership.process, scope, action)
+    handler = handler or EncryptingUploadHandler(request, membership.process, scope, action)
     request.upload_handlers = [handler]
     try:
         return page(request, membership, handler, *args)

@@ -107,6 +107,11 @@ PROCESS_ACTIONS = {
     "portal.send": Roles(X),
     "portal.file": Roles(GROUP),
     "record.write": Roles(frozenset({Role.CONTACT})),
+    # Mail brought into the log (uphold/mailin/): the contact group's, who keep the record of
+    # contact; the parties' addresses, the imports and their undoing.
+    "mail.view": Roles(frozenset({Role.CONTACT})),
+    "mail.addresses": Roles(frozenset({Role.CONTACT})),
+    "mail.import": Roles(frozenset({Role.CONTACT})),
     "calendar.feed": Reads(scopes.RECORD),
     # The overview shows each role what is theirs: the meeting rhythm and the reminders are
     # the record's; the words chosen for the people involved, the survivor's side's and the

@@ -32,6 +32,7 @@ TABS: tuple[Tab, ...] = (
     Tab("survivor", _("The survivor's page"), "survivor", "survivor.view"),
     Tab("demands", _("Letter and demands"), "demands", "demands.view"),
     Tab("log", _("Log"), "log", "record.view"),
+    Tab("mail", _("Mail"), "mail", "mail.view"),
     Tab("people", _("People and circles"), "people", "record.view"),
     Tab("meetings", _("Meetings"), "meetings", "record.view"),
     Tab("reflections", _("Reflections"), "reflections", "reflections.view"),

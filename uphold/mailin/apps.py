@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MailinConfig(AppConfig):
+    name = "uphold.mailin"
+    label = "mailin"

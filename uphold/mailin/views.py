@@ -1,0 +1,314 @@
+"""The Mail page: the parties' addresses, uploading mail, each import's summary, its
+confirmation and its undoing. For the contact group, who keep the record."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers, StopUpload
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from uphold.attachments.uploads import EncryptingUploadHandler
+from uphold.attachments.views import receive
+from uphold.crypto.keyring import opened
+from uphold.people.models import Person
+from uphold.processes.models import Membership
+from uphold.web import once
+from uphold.web.access import process_view
+from uphold.web.pages import add_errors
+from uphold.web.paging import BadPage, pager, refused
+from uphold.web.process_page import process_context
+
+from . import services
+from .forms import AddressForm, ChoiceForm
+from .models import ImportState, ItemStatus, PreviewItem
+
+LOCKED = "…"
+PER_PAGE = 50
+
+
+class MailUploadHandler(EncryptingUploadHandler):
+    """Seals each uploaded mail file as it arrives, as documents are; several files at once.
+    The files stay, unfinished, until the import is confirmed or dropped (`keep`)."""
+
+    def __init__(self, request, process) -> None:
+        super().__init__(request, process, "record", "mail.import")
+        self.writers = []
+
+    def new_file(self, field_name, file_name, content_type, *args, **kwargs) -> None:
+        FileUploadHandler.new_file(self, field_name, file_name, content_type, *args, **kwargs)
+        if len(self.writers) >= services.MAX_FILES:
+            raise StopUpload(connection_reset=False)
+        self.writer = services.writer_for_file(self.request.user, self.process, file_name or "mail")
+        self.writers.append(self.writer)
+        raise StopFutureHandlers
+
+    def keep(self) -> None:
+        self.writers, self.writer = [], None
+
+    def discard(self) -> None:
+        for writer in self.writers:
+            self.writer = writer
+            super().discard()
+        self.writers, self.writer = [], None
+
+
+def _mail_page(request, membership: Membership, status=200, **forms) -> HttpResponse:
+    book = services.addresses_of(request.user, membership.process)
+    rows = [
+        {
+            "address": a,
+            "text": opened(lambda a=a: a.address, LOCKED),
+            "whose": _whose(a),
+        }
+        for a in book.addresses
+    ]
+    context = process_context(
+        membership,
+        "mail",
+        addresses=rows,
+        address_form=forms.get("address_form")
+        or AddressForm(people=book.people, members=book.members),
+        upload_error=forms.get("upload_error"),
+        imports=[_import_row(b) for b in services.imports_of(request.user, membership.process)],
+        limit_mb=services.max_file_bytes() // (1024 * 1024),
+    )
+    return render(request, "mailin/mail.html", context, status=status)
+
+
+def _whose(address) -> str:
+    if address.person_id:
+        return f"{address.get_party_display()}: {opened(lambda: address.person.name, LOCKED)}"
+    if address.member_id:
+        return f"{address.get_party_display()}: {address.member.username}"
+    return address.get_party_display()
+
+
+def _import_row(batch) -> dict:
+    return {"batch": batch, "undoable": services.undoable(batch)}
+
+
+@csrf_exempt
+@process_view("mail.view")
+@require_http_methods(["GET", "POST"])
+def mail_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    if request.method != "POST":
+        return _mail_page(request, membership)
+    back = reverse("mail", args=[membership.process.code])
+    handler = MailUploadHandler(request, membership.process)
+    return receive(request, membership, "record", "mail.import", _upload, back, handler=handler)
+
+
+@csrf_protect
+def _upload(request, membership: Membership, handler: MailUploadHandler) -> HttpResponse:
+    files = request.FILES.getlist("files")
+    problem = None
+    if handler.too_large:
+        problem = _("A file is larger than %(mb)s MB. Nothing was stored.") % {
+            "mb": services.max_file_bytes() // (1024 * 1024)
+        }
+    elif not files:
+        problem = _("Choose one or more mail files (.eml or .mbox) first.")
+    if problem is None:
+        try:
+            sources = [f.writer.seal_unfinished() for f in files]
+            batch = services.preview(request.user, membership.process, sources)
+        except ValidationError as error:
+            problem = " ".join(error.messages)
+        else:
+            handler.keep()
+            return redirect("mail-import", code=membership.process.code, batch_id=batch.pk)
+    return _mail_page(request, membership, status=400, upload_error=problem)
+
+
+@process_view("mail.addresses")
+@require_POST
+@once.guarded
+def address_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    book = services.addresses_of(request.user, membership.process)
+    form = AddressForm(request.POST, people=book.people, members=book.members)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_address(
+                request.user,
+                membership.process,
+                data["party"],
+                data["address"],
+                person_id=data["person"],
+                member_id=data["member"],
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The address is kept, encrypted."))
+            return once.redirect(request, "mail", code=membership.process.code)
+    return _mail_page(request, membership, status=400, address_form=form)
+
+
+@process_view("mail.addresses")
+@require_POST
+def address_remove_view(
+    request: HttpRequest, membership: Membership, address_id: int
+) -> HttpResponse:
+    services.remove_address(request.user, membership.process, address_id)
+    messages.success(request, _("The address was removed. Mail already in the log stays."))
+    return redirect("mail", code=membership.process.code)
+
+
+SHOWN = (ItemStatus.UNMATCHED, ItemStatus.NEW, ItemStatus.PRESENT, ItemStatus.UNREADABLE)
+HEADINGS = {
+    ItemStatus.UNMATCHED: gettext_lazy("Matching no party"),
+    ItemStatus.NEW: gettext_lazy("New"),
+    ItemStatus.PRESENT: gettext_lazy("Already in the log"),
+    ItemStatus.UNREADABLE: gettext_lazy("Unreadable"),
+}
+
+
+@process_view("mail.view")
+@require_GET
+def import_view(request: HttpRequest, membership: Membership, batch_id: int) -> HttpResponse:
+    batch = services.batch_of(request.user, membership.process, batch_id)
+    return _import_page(request, membership, batch)
+
+
+def _import_page(request, membership: Membership, batch, status=200, problem=None) -> HttpResponse:
+    counts = batch.counts or {}
+    show = request.GET.get("show", "")
+    if show not in SHOWN:
+        show = next((s for s in SHOWN if counts.get(s)), ItemStatus.NEW)
+    items = PreviewItem.objects.filter(batch=batch, status=show)
+    frame = process_context(membership, "mail", batch=batch)
+    try:
+        page = pager(request, items.count(), PER_PAGE)
+    except BadPage as error:
+        return refused(request, error, frame)
+    people = list(Person.objects.filter(process=membership.process).order_by("pk"))
+    preview = batch.state == ImportState.PREVIEW
+    mine = preview and batch.by_id == request.user.pk
+    rows = []
+    for item in items.select_related("present")[page.offset : page.limit]:
+        row = {"item": item, "label": opened(lambda i=item: i.label, LOCKED)}
+        if mine and item.status == ItemStatus.UNMATCHED:
+            chosen = opened(lambda i=item: i.choice, "") or "skip"
+            row["form"] = ChoiceForm(
+                initial={"number": item.number, "choice": chosen},
+                people=people,
+                auto_id=f"item-{item.number}-%s",
+            )
+        rows.append(row)
+    chosen = PreviewItem.objects.filter(
+        batch=batch, status=ItemStatus.UNMATCHED, choice__isnull=False
+    ).count()
+    sorts = [
+        {
+            "status": s,
+            "label": HEADINGS[s],
+            "count": counts.get(s, 0),
+            "url": f"?show={s}",
+            "current": s == show,
+        }
+        for s in SHOWN
+    ]
+    context = {
+        **frame,
+        "counts": counts,
+        "sorts": sorts,
+        "show": show,
+        "rows": rows,
+        "page": page,
+        "preview": preview,
+        "mine": mine,
+        "to_import": counts.get(ItemStatus.NEW, 0) + chosen,
+        "chosen": chosen,
+        "listed_new": services.LISTED_NEW,
+        "undoable": services.undoable(batch),
+        "problem": problem,
+    }
+    return render(request, "mailin/import.html", context, status=status)
+
+
+@process_view("mail.import")
+@require_POST
+def choose_view(request: HttpRequest, membership: Membership, batch_id: int) -> HttpResponse:
+    batch = services.batch_of(request.user, membership.process, batch_id)
+    people = list(Person.objects.filter(process=membership.process).order_by("pk"))
+    form = ChoiceForm(request.POST, people=people)
+    if not form.is_valid():
+        problem = " ".join(e for errors in form.errors.values() for e in errors)
+        return _import_page(request, membership, batch, status=400, problem=problem)
+    try:
+        services.choose(
+            request.user,
+            membership.process,
+            batch.pk,
+            form.cleaned_data["number"],
+            form.cleaned_data["choice"],
+        )
+    except ValidationError as error:
+        return _import_page(
+            request, membership, batch, status=400, problem=" ".join(error.messages)
+        )
+    messages.success(
+        request, _("Your choice for message %(n)s is kept.") % {"n": form.cleaned_data["number"]}
+    )
+    target = reverse("mail-import", args=[membership.process.code, batch.pk])
+    show = request.POST.get("show", "")
+    return redirect(f"{target}?show={show}" if show in SHOWN else target)
+
+
+@process_view("mail.import")
+@require_POST
+def confirm_view(request: HttpRequest, membership: Membership, batch_id: int) -> HttpResponse:
+    batch = services.batch_of(request.user, membership.process, batch_id)
+    try:
+        done = services.confirm(request.user, membership.process, batch.pk)
+    except services.Conflict:
+        problem = _(
+            "Since the summary was made, the messages no longer sort the same (an address "
+            "was added or removed, or another import brought some of them). Nothing was "
+            "imported. Drop this summary and upload the files again."
+        )
+        return _import_page(request, membership, batch, status=400, problem=problem)
+    except ValidationError as error:
+        return _import_page(
+            request, membership, batch, status=400, problem=" ".join(error.messages)
+        )
+    messages.success(
+        request,
+        _("%(n)s messages are in the log now. You can undo this import for a day.")
+        % {"n": done.counts.get("imported", 0)},
+    )
+    return redirect("mail-import", code=membership.process.code, batch_id=done.pk)
+
+
+@process_view("mail.import")
+@require_POST
+def drop_view(request: HttpRequest, membership: Membership, batch_id: int) -> HttpResponse:
+    batch = services.batch_of(request.user, membership.process, batch_id)
+    try:
+        services.drop(request.user, membership.process, batch.pk)
+    except ValidationError as error:
+        return _import_page(
+            request, membership, batch, status=400, problem=" ".join(error.messages)
+        )
+    messages.success(request, _("The summary and its files are gone. Nothing was imported."))
+    return redirect("mail", code=membership.process.code)
+
+
+@process_view("mail.import")
+@require_POST
+def undo_view(request: HttpRequest, membership: Membership, batch_id: int) -> HttpResponse:
+    batch = services.batch_of(request.user, membership.process, batch_id)
+    try:
+        count = services.undo(request.user, membership.process, batch.pk)
+    except ValidationError as error:
+        return _import_page(
+            request, membership, batch, status=400, problem=" ".join(error.messages)
+        )
+    messages.success(request, _("The import is undone: %(n)s entries left the log.") % {"n": count})
+    return redirect("mail-import", code=membership.process.code, batch_id=batch.pk)
