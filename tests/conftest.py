@@ -267,12 +267,21 @@ def _fill_marked_mail(contact, marked) -> None:
     from uphold.attachments.models import Attachment
     from uphold.audit import services as audit
     from uphold.audit.models import Kind
-    from uphold.mailin import parse, services
+    from uphold.mailin import imap, parse, services
     from uphold.mailin.models import MailKey, PreviewItem
 
     from .mail_tools import CONTACT, STRANGER, X, eml, message
 
     address = services.add_address(contact, "kestrel", "x", X)
+    details = imap.Details(
+        marked("mailin.imapaccount.host"),
+        9,  # nothing listens there: the fixture's mailbox is never fetched from
+        "none",
+        marked("mailin.imapaccount.username"),
+        marked("mailin.imapaccount.password"),
+        marked("mailin.imapaccount.folder"),
+    )
+    imap.add_account(contact, "kestrel", details)
     mail = eml(message(X, CONTACT, "A mail from X", "Sent by email."))
     summary = services.summarise(contact, "kestrel", parse.split([mail]), None)
     batch = services.import_stream(contact, "kestrel", parse.split([mail]), summary.counts)

@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from uphold.accounts.models import Invitation
 from uphold.demands.models import ChangeProposal
-from uphold.mailin.models import Address, MailImport
+from uphold.mailin.models import Address, ImapAccount, MailImport
 from uphold.people.models import Person
 from uphold.processes.models import Membership, Process
 from uphold.programmes.models import Referral
@@ -41,6 +41,7 @@ def samples(process: Process) -> dict[str, object]:
     request = ItemRequest.objects.filter(process=process).order_by("-pk").first()
     address = Address.objects.filter(process=process).order_by("-pk").first()
     batch = MailImport.objects.filter(process=process).order_by("-pk").first()
+    account = ImapAccount.objects.filter(process=process).order_by("-pk").first()
     return {
         "code": process.code,
         "number": 1,
@@ -60,6 +61,7 @@ def samples(process: Process) -> dict[str, object]:
         "request_id": request.pk if request else 0,
         "address_id": address.pk if address else 0,
         "batch_id": batch.pk if batch else 0,
+        "account_id": account.pk if account else 0,
     }
 
 

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from uphold.accounts.services import make_invitation
 from uphold.attachments.models import Attachment
 from uphold.demands.models import ChangeProposal
-from uphold.mailin.models import Address, MailImport
+from uphold.mailin.models import Address, ImapAccount, MailImport
 from uphold.people.models import Person
 from uphold.processes.models import Membership, Process
 from uphold.programmes.models import Programme, Referral
@@ -251,6 +251,11 @@ MATRIX: dict[str, dict[str, dict[str, int]]] = {
     "mail-address-add": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
     "mail-address-remove": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY | {"contact": 302}},
     "mail-import": {"GET": CONTACT_ONLY},
+    # A mailbox: added with a form (without its one-time token: refused), removed; "Fetch
+    # now" answers at once with the page that streams its progress.
+    "mail-imap-add": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
+    "mail-imap-remove": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY | {"contact": 302}},
+    "mail-imap-fetch": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_ONLY},
     "mail-import-choose": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
     "mail-import-confirm": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
     "mail-import-drop": {"GET": CONTACT_POST_ONLY, "POST": CONTACT_POST},
@@ -339,6 +344,7 @@ def url_for(name: str, accounts) -> str:
         "request_id": lambda: kestrel(ItemRequest),
         "address_id": lambda: kestrel(Address),
         "batch_id": lambda: kestrel(MailImport),
+        "account_id": lambda: kestrel(ImapAccount),
     }
     pattern = next(p for p in get_resolver().url_patterns if p.name == name)
     wanted = pattern.pattern.regex.groupindex

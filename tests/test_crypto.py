@@ -134,6 +134,7 @@ RECORD_FIELDS = {
     "mailin.address.address",
     "mailin.previewitem.label",
     "mailin.previewitem.choice",
+    *(f"mailin.imapaccount.{name}" for name in ("host", "username", "password", "folder")),
     "processes.processgroup.place",
     "attachments.attachment.name",
     "attachments.attachmentchunk.data",

@@ -314,6 +314,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPHOLD_ATTACHMENT_MAX_MB = env_int("UPHOLD_ATTACHMENT_MAX_MB", 200)
 # The largest mail file (an .mbox, or one .eml) a member may upload to import.
 UPHOLD_MAIL_MAX_MB = env_int("UPHOLD_MAIL_MAX_MB", 500)
+# Seconds an IMAP server may take to answer during "Fetch now".
+UPHOLD_IMAP_TIMEOUT = env_int("UPHOLD_IMAP_TIMEOUT", 30)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

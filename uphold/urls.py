@@ -137,6 +137,17 @@ urlpatterns = [
         mailin.address_remove_view,
         name="mail-address-remove",
     ),
+    path("p/<slug:code>/mail/imap/", mailin.imap_add_view, name="mail-imap-add"),
+    path(
+        "p/<slug:code>/mail/imap/<int:account_id>/remove/",
+        mailin.imap_remove_view,
+        name="mail-imap-remove",
+    ),
+    path(
+        "p/<slug:code>/mail/imap/<int:account_id>/fetch/",
+        mailin.imap_fetch_view,
+        name="mail-imap-fetch",
+    ),
     path("p/<slug:code>/mail/imports/<int:batch_id>/", mailin.import_view, name="mail-import"),
     path(
         "p/<slug:code>/mail/imports/<int:batch_id>/choose/",

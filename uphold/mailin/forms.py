@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from uphold.crypto.keyring import opened
 from uphold.record.models import Direction
 
-from .models import Party
+from .models import Party, Security
 
 LOCKED = _("(locked)")
 
@@ -71,3 +71,39 @@ class ChoiceForm(forms.Form):
     def __init__(self, *args, people=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["choice"].choices = choice_options(people)
+
+
+class ImapForm(forms.Form):
+    host = forms.CharField(label=_("Server"), max_length=253, help_text=_("Like imap.example.org."))
+    port = forms.IntegerField(label=_("Port"), min_value=1, max_value=65535, initial=993)
+    security = forms.ChoiceField(
+        label=_("Encryption"),
+        choices=Security.choices,
+        initial=Security.SSL,
+        error_messages={
+            "invalid_choice": _("Choose how the connection is encrypted from the list.")
+        },
+    )
+    username = forms.CharField(label=_("User name"), max_length=320)
+    password = forms.CharField(
+        label=_("Password"), max_length=1000, strip=False, widget=forms.PasswordInput
+    )
+    folder = forms.CharField(label=_("Folder"), max_length=200, initial="INBOX", required=False)
+
+
+class FetchForm(forms.Form):
+    folder = forms.CharField(
+        label=_("Folder"),
+        max_length=200,
+        required=False,
+        help_text=_("Empty: the mailbox's own folder."),
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    before = forms.DateField(
+        label=_("Before"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The day after the last day wanted; empty: up to today."),
+    )

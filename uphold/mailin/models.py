@@ -199,3 +199,40 @@ class PreviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.number} of {self.batch_id}"
+
+
+class Security(models.TextChoices):
+    SSL = "ssl", _("encrypted from the start (SSL/TLS, usually port 993)")
+    STARTTLS = "starttls", _("encrypted after connecting (STARTTLS, usually port 143)")
+    NONE = "none", _("not encrypted (only for a server on this machine)")
+
+
+class ImapAccount(Chained, models.Model):
+    """A mailbox the group may fetch from: every detail sealed under `record`, so a fetch runs
+    only while a member of the group is logged in, from the Mail page."""
+
+    process = models.ForeignKey(
+        "processes.Process", on_delete=models.CASCADE, related_name="imap_accounts"
+    )
+    host = EncryptedTextField(scope="record")
+    port = models.PositiveIntegerField(default=993)
+    security = models.CharField(max_length=8, choices=Security.choices, default=Security.SSL)
+    username = EncryptedTextField(scope="record")
+    password = EncryptedTextField(scope="record")
+    folder = EncryptedTextField(scope="record")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"mailbox {self.pk} of {self.process_id}"
+
+    def audit_name(self) -> str:
+        return _("the mailbox %(user)s at %(host)s") % {"user": self.username, "host": self.host}
+
+    def audit_name_locked(self) -> str:
+        return str(_("a mailbox"))

@@ -8,6 +8,7 @@ other exception out of it is a bug (the fuzz test holds it to that).
 """
 
 import codecs
+import contextlib
 import email
 import email.policy
 import hashlib
@@ -15,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.message import Message as RawMessage
 from email.utils import getaddresses, parsedate_to_datetime
@@ -196,7 +198,8 @@ def read(raw: Raw, now: datetime | None = None) -> Message:
     if not raw.data.strip():
         raise Unreadable(_("It is empty."))
     try:
-        message = email.message_from_bytes(raw.data, policy=email.policy.default)
+        # compat32 (the email package's fast, lenient reader); headers decoded in `_decoded`
+        message = email.message_from_bytes(raw.data, policy=email.policy.compat32)
     except Exception as error:  # the email package's own failures on broken input
         raise Unreadable(_("Its headers cannot be read.")) from error
     if not message.keys():
@@ -229,29 +232,58 @@ def read(raw: Raw, now: datetime | None = None) -> Message:
     )
 
 
+@dataclass
+class Heads:
+    senders: list[str]
+    recipients: list[str]
+
+
+def headers_of(data: bytes) -> Heads:
+    """Who sent and received a message, from its header lines alone (an IMAP look-ahead)."""
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.compat32)
+    except Exception:
+        return Heads([], [])
+    recipients = [
+        *_addresses(message, "to"),
+        *_addresses(message, "cc"),
+        *_addresses(message, "bcc"),
+    ]
+    return Heads(_addresses(message, "from") or _addresses(message, "sender"), recipients)
+
+
 def _header(message: RawMessage, name: str) -> str:
-    """The header decoded (RFC 2047), in one line; a header the parser chokes on is read as
-    its raw text rather than losing the message."""
+    """The header decoded (RFC 2047, or raw bytes in UTF-8 or Windows-1252), in one line."""
     try:
         value = message.get(name)
-        text = "" if value is None else str(value)
     except Exception:
-        text = _raw_header(message, name)
-    return _clean(_SPACE.sub(" ", text).strip())[:2000]
+        value = None
+    return _clean(_SPACE.sub(" ", _decoded(value)).strip())[:2000]
 
 
-def _raw_header(message: RawMessage, name: str) -> str:
-    for key, value in message.raw_items():
-        if key.lower() == name:
-            return str(value)
-    return ""
+def _decoded(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    if "=?" in text:
+        try:
+            text = str(make_header(decode_header(text)))
+        except Exception:  # an unknown charset or a broken encoded word: each part on its own
+            with contextlib.suppress(Exception):
+                text = " ".join(
+                    decode(part, charset or "utf-8") if isinstance(part, bytes) else part
+                    for part, charset in decode_header(text)
+                )
+    if any("\udc80" <= c <= "\udcff" for c in text):  # 8-bit bytes the parser kept as they were
+        text = decode(text.encode("utf-8", "surrogateescape"), "utf-8")
+    return text
 
 
 def _addresses(message: RawMessage, name: str) -> list[str]:
     try:
-        values = [str(v) for v in message.get_all(name) or []]
+        values = [_decoded(v) for v in message.get_all(name) or []]
     except Exception:
-        values = [_raw_header(message, name)]
+        values = []
     found = []
     for _name, address in getaddresses(values):
         address = normalise_address(address)

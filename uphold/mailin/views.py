@@ -4,9 +4,12 @@ confirmation and its undoing. For the contact group, who keep the record."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers, StopUpload
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -14,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from uphold.attachments.uploads import EncryptingUploadHandler
 from uphold.attachments.views import receive
+from uphold.crypto import keyring
 from uphold.crypto.keyring import opened
 from uphold.people.models import Person
 from uphold.processes.models import Membership
@@ -23,8 +27,8 @@ from uphold.web.pages import add_errors
 from uphold.web.paging import BadPage, pager, refused
 from uphold.web.process_page import process_context
 
-from . import services
-from .forms import AddressForm, ChoiceForm
+from . import imap, services
+from .forms import AddressForm, ChoiceForm, FetchForm, ImapForm
 from .models import ImportState, ItemStatus, PreviewItem
 
 LOCKED = "…"
@@ -67,9 +71,20 @@ def _mail_page(request, membership: Membership, status=200, **forms) -> HttpResp
         }
         for a in book.addresses
     ]
+    accounts = [
+        {
+            "account": a,
+            "name": opened(lambda a=a: f"{a.username} · {a.host}:{a.port}", LOCKED),
+            "form": forms.get("fetch_forms", {}).get(a.pk) or FetchForm(auto_id=f"fetch-{a.pk}-%s"),
+        }
+        for a in imap.accounts_of(request.user, membership.process)
+    ]
     context = process_context(
         membership,
         "mail",
+        accounts=accounts,
+        imap_form=forms.get("imap_form") or ImapForm(auto_id="imap-%s"),
+        fetch_error=forms.get("fetch_error"),
         addresses=rows,
         address_form=forms.get("address_form")
         or AddressForm(people=book.people, members=book.members),
@@ -312,3 +327,83 @@ def undo_view(request: HttpRequest, membership: Membership, batch_id: int) -> Ht
         )
     messages.success(request, _("The import is undone: %(n)s entries left the log.") % {"n": count})
     return redirect("mail-import", code=membership.process.code, batch_id=batch.pk)
+
+
+@process_view("mail.import")
+@require_POST
+@once.guarded
+def imap_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = ImapForm(request.POST, auto_id="imap-%s")
+    if form.is_valid():
+        try:
+            imap.add_account(request.user, membership.process, imap.Details(**form.cleaned_data))
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The mailbox is kept, encrypted. Fetch from it below."))
+            return once.redirect(request, "mail", code=membership.process.code)
+    return _mail_page(request, membership, status=400, imap_form=form)
+
+
+@process_view("mail.import")
+@require_POST
+def imap_remove_view(request: HttpRequest, membership: Membership, account_id: int) -> HttpResponse:
+    imap.remove_account(request.user, membership.process, account_id)
+    messages.success(request, _("The mailbox was removed. Mail already in the log stays."))
+    return redirect("mail", code=membership.process.code)
+
+
+PLACE = "\x00progress\x00"
+
+
+@process_view("mail.import")
+@require_POST
+def imap_fetch_view(request: HttpRequest, membership: Membership, account_id: int) -> HttpResponse:
+    """Fetches while the member watches: each step is a line of the page as it happens, and
+    the last one leads to the summary."""
+    form = FetchForm(request.POST, auto_id=f"fetch-{account_id}-%s")
+    job = None
+    if form.is_valid():
+        try:
+            job = imap.prepare(request.user, membership.process, account_id, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+    if job is None:
+        problem = " ".join(e for errors in form.errors.values() for e in errors)
+        return _mail_page(
+            request, membership, status=400, fetch_forms={account_id: form}, fetch_error=problem
+        )
+    page = render_to_string(
+        "mailin/fetching.html",
+        process_context(membership, "mail", host=job.account.host, folder=job.folder, place=PLACE),
+        request,
+    )
+    head, tail = page.split(PLACE)
+    ring, language, zone = (
+        keyring.current(),
+        translation.get_language(),
+        timezone.get_current_timezone(),
+    )
+    code = membership.process.code
+
+    def stream():
+        yield head
+        with keyring.using(ring), translation.override(language), timezone.override(zone):
+            for step in imap.run(job):
+                yield _line(step, code)
+        yield tail
+
+    return StreamingHttpResponse(stream(), content_type="text/html; charset=utf-8")
+
+
+def _line(step: imap.Step, code: str) -> str:
+    if step.failed:
+        return format_html('<li class="card errors" role="alert">{}</li>\n', step.text)
+    if step.batch is not None:
+        return format_html(
+            '<li class="card"><strong>{}</strong> <a href="{}">{}</a></li>\n',
+            step.text,
+            reverse("mail-import", args=[code, step.batch.pk]),
+            _("Read the summary"),
+        )
+    return format_html('<li class="card">{}</li>\n', step.text)
