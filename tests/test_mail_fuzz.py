@@ -6,6 +6,7 @@ The cases are derandomised: the same 10,000 (and 150 imports) on every run, so a
 is reproducible, not luck."""
 
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from uphold.record.models import Entry
 
 from .mail_tools import CONTACT, X, eml, mbox_bytes, message
 
+CORPUS = Path(__file__).parent / "mail_corpus" / "cpython"
 HEADERS = ["From", "To", "Cc", "Subject", "Date", "Message-ID", "References", "In-Reply-To",
            "Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "MIME-Version",
            "Received", "X-Other"]  # fmt: skip
@@ -108,6 +110,8 @@ def _forwarded() -> EmailMessage:
 REAL = [
     eml(m) for m in (_alternative(), _forwarded(), message(X, CONTACT, "Re: =?x?", "From\n>From"))
 ]
+# And messages of the public corpus (tests/mail_corpus/README.md), cut and changed too.
+REAL += [p.read_bytes() for p in sorted(CORPUS.glob("msg_*.txt"))]
 FROM_X = eml(message(X, CONTACT))
 
 

@@ -3,10 +3,12 @@ written (new, already there, unmatched, unreadable), de-duplication by Message-I
 all or nothing, and an undo for a day."""
 
 import base64
+import contextlib
 import email.policy
 import io
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -454,3 +456,59 @@ def test_the_mail_page_reads_in_german(client_for, parties):
     client = client_for("contact", headers={"accept-language": "de"})
     page = client.get("/p/kestrel/mail/").content.decode()
     assert "E-Mails hochladen" in page
+
+
+# A public corpus of real messages (tests/mail_corpus/README.md)
+
+CORPUS = sorted((Path(__file__).parent / "mail_corpus" / "cpython").glob("msg_*.txt"))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_every_message_of_the_corpus_is_read_or_refused_with_a_reason(path):
+    [raw] = parse.split([path.read_bytes()])
+    try:
+        read = parse.read(raw)
+    except parse.Unreadable as unreadable:
+        assert str(unreadable).strip()
+        return
+    assert read.senders and "@" in read.senders[0]
+    assert "<" not in read.body or "text/html" not in path.read_text(errors="replace").lower()
+    read.canonical()
+
+
+def test_the_corpus_as_one_mbox_imports_what_its_summary_says(as_member, tmp_path):
+    """With every sender of the corpus listed as someone X wrote to (so nothing is left
+    unmatched for lack of an address), all of it goes in at once."""
+    mbox = mbox_bytes([p.read_bytes() for p in CORPUS])
+    senders = set()
+    for raw in parse.split([mbox]):
+        with contextlib.suppress(parse.Unreadable):
+            senders.update(parse.read(raw).senders)
+    with as_member("contact") as contact:
+        for address in sorted(senders):
+            services.add_address(contact, "kestrel", "x", address)
+    summary, batch = _import(as_member, mbox)
+    assert sum(summary.counts.values()) == len(CORPUS)
+    assert summary.counts["new"] >= len(CORPUS) // 2
+    assert batch.counts["imported"] == summary.counts["new"] == len(_entries(batch))
+    forwarded = [e for e in _entries(batch) if e.attachments.exists()]
+    assert forwarded, "the corpus's attachments and forwarded messages are kept as documents"
+
+
+def test_a_summary_nobody_confirms_is_removed_after_a_day_with_its_files(client_for, parties):
+    client = client_for("contact")
+    answer = _upload(client, ("a.eml", eml(message(X, CONTACT))))
+    batch = MailImport.objects.filter(process__code="kestrel").latest("pk")
+    assert services.remove_stale_previews() == 0
+    removed = services.remove_stale_previews(now=timezone.now() + timedelta(days=1, minutes=1))
+    assert removed >= 1 and not MailImport.objects.filter(pk=batch.pk).exists()
+    assert not Attachment.objects.filter(pk__in=batch.files).exists()
+    assert client.get(answer.url).status_code == 404
+
+
+def test_an_entry_shows_the_other_messages_of_its_thread(client_for, as_member, parties):
+    _summary, batch = _import(as_member, mbox_bytes([eml(m) for m in thread(3)]))
+    first, second, third = _entries(batch)
+    page = client_for("contact").get(f"/p/kestrel/log/{second.pk}/").content.decode()
+    assert "The same email thread" in page
+    assert f"/p/kestrel/log/{first.pk}/" in page and f"/p/kestrel/log/{third.pk}/" in page

@@ -441,6 +441,21 @@ def preview(
     return batch
 
 
+def remove_stale_previews(now: datetime | None = None) -> int:
+    """Summaries nobody confirmed or dropped within a day: their files are removed with the
+    unfinished uploads, so they could not be confirmed anyway. Never in the chain (a preview
+    enters it when imported), so removing them leaves it whole. Needs no key."""
+    cutoff = (now or timezone.now()) - UNDO_WITHIN
+    stale = MailImport.objects.filter(state=ImportState.PREVIEW, created_at__lt=cutoff)
+    with transaction.atomic():
+        Attachment.objects.filter(
+            complete=False,
+            pk__in=[f for files in stale.values_list("files", flat=True) for f in files],
+        ).delete()
+        removed, _ = stale.delete()
+    return removed
+
+
 def _present_label(scanned: Scanned) -> str:
     return _("%(label)s (the same as message %(n)s of this import)") % {
         "label": scanned.label(),

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from uphold.attachments.views import _finished, receive
 from uphold.demands import queries as demand_queries
 from uphold.demands.models import Demand
+from uphold.mailin import queries as mail_queries
 from uphold.portal import services as portal
 from uphold.processes import scopes
 from uphold.processes.models import Membership
@@ -192,6 +193,7 @@ def entry_view(request: HttpRequest, membership: Membership, entry_id: int) -> H
         versions=list(entry.versions.select_related("by", "replaced_by")),
         documents=[{"attachment": a, "name": a.name} for a in entry.attachments.all()],
         meeting=Meeting.objects.filter(entry=entry).first(),
+        thread=mail_queries.thread_of(entry),
     )
 
 

@@ -16,6 +16,7 @@ from uphold.crypto.keyring import Keyring
 from uphold.crypto.services import unlock
 from uphold.demands.sample import fill_as_contact, fill_as_support
 from uphold.lib.commands import PORT, UpholdCommand
+from uphold.mailin.sample import fill_addresses
 from uphold.processes.models import Process, Role
 from uphold.processes.sample import (
     RealDataPresent,
@@ -101,6 +102,7 @@ class Command(UpholdCommand):
         fills.append(("contact", release_report_back))
         fills.append(("support", release_update))
         fills.append(("support", fill_wishes))
+        fills.append(("contact", fill_addresses))
         for role, fill in fills:
             user = acting_as(User.objects.get(username=by_role[role]["username"]))
             with keyring.using(Keyring(user.pk, unlock(user, by_role[role]["password"]))):
