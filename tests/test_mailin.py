@@ -6,6 +6,8 @@ import base64
 import contextlib
 import email.policy
 import io
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -392,11 +394,24 @@ def test_the_command_without_a_terminal_asks_for_yes_and_imports_nothing(
 # The web
 
 
-def _upload(client, *files: tuple[str, bytes]):
-    return client.post(
+@dataclass
+class Read:
+    """What the upload's page said as it read the files, and the summary it led to."""
+
+    page: str
+    url: str
+
+
+def _upload(client, *files: tuple[str, bytes]) -> Read:
+    answer = client.post(
         "/p/kestrel/mail/",
         {"files": [SimpleUploadedFile(name, data) for name, data in files]},
     )
+    assert answer.status_code == 200 and answer.streaming
+    page = b"".join(answer.streaming_content).decode()
+    found = re.search(r'href="(/p/kestrel/mail/imports/\d+/)"', page)
+    assert found, page
+    return Read(page, found[1])
 
 
 def test_upload_summary_choice_confirm_and_undo_on_the_web(client_for, parties):
@@ -405,7 +420,7 @@ def test_upload_summary_choice_confirm_and_undo_on_the_web(client_for, parties):
         [eml(m) for m in thread(3)] + [eml(message(STRANGER, CONTACT, "Who is this"))]
     )
     answer = _upload(client, ("takeout.mbox", mails), ("one.eml", eml(message(X, CONTACT, "Solo"))))
-    assert answer.status_code == 302
+    assert "Read 5 messages. Nothing is in the log yet: read the summary." in answer.page
     batch = MailImport.objects.filter(process__code="kestrel").latest("pk")
     assert batch.counts == {"new": 4, "present": 0, "unmatched": 1, "unreadable": 0}
     page = client.get(answer.url).content.decode()
@@ -512,3 +527,10 @@ def test_an_entry_shows_the_other_messages_of_its_thread(client_for, as_member, 
     page = client_for("contact").get(f"/p/kestrel/log/{second.pk}/").content.decode()
     assert "The same email thread" in page
     assert f"/p/kestrel/log/{first.pk}/" in page and f"/p/kestrel/log/{third.pk}/" in page
+
+
+def test_a_long_upload_says_how_far_it_is_as_it_reads(client_for, parties, monkeypatch):
+    monkeypatch.setattr(services, "SHOW_EVERY", 2)
+    answer = _upload(client_for("contact"), ("a.mbox", mbox_bytes([eml(m) for m in thread(5)])))
+    assert answer.page.index("Read 2 messages.") < answer.page.index("Read 4 messages.")
+    assert "Read 5 messages. Nothing is in the log yet" in answer.page

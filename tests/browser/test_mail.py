@@ -65,6 +65,9 @@ def test_an_mbox_is_summarised_assigned_imported_and_undone(page_as, server, vis
     assert page.get_by_text("The address is kept, encrypted.").is_visible()
     page.get_by_label("Mail files").set_input_files(mbox)
     page.get_by_role("button", name="Read the mail").click()
+    checked(page, visits)  # the reading, line by line as it goes
+    assert page.get_by_text("Read 3 messages. Nothing is in the log yet").is_visible()
+    page.get_by_role("link", name="Read the summary").click()
     checked(page, visits)
     assert page.get_by_text("Matching no party (1)").is_visible()
     screenshot(page, "mail-summary-375")

@@ -111,13 +111,7 @@ class FetchFailed(Exception):
     """The server could not be reached, refused the login, or has no such folder."""
 
 
-@dataclass
-class Step:
-    """What a fetch reports as it goes: a line to show, and at the end the summary."""
-
-    text: str
-    batch: object = None
-    failed: bool = False
+Step = services.Step
 
 
 @dataclass
@@ -198,9 +192,8 @@ def run(job: Fetch) -> Iterator[Step]:
                     % {"done": f"{min(start + FETCH, len(wanted)):,}", "n": f"{len(wanted):,}"}
                 )
         source = writer.seal_unfinished()
-        batch = services.preview(job.actor, job.process, [source], source=Source.IMAP)
-        writer = None  # the preview holds it now
-        yield Step(_("Done. Nothing is in the log yet: read the summary."), batch=batch)
+        writer = None  # the summary holds the file now, and removes it if it fails
+        yield from services.preview_steps(job.actor, job.process, [source], source=Source.IMAP)
     except FetchFailed as failed:
         yield Step(str(failed) + " " + _("Nothing was stored."), failed=True)
     except TooLarge:

@@ -402,43 +402,81 @@ def max_file_bytes() -> int:
 # The web's preview and confirmation
 
 
+@dataclass
+class Step:
+    """What a long read reports as it goes (an upload read, an IMAP fetch): a line to show,
+    and at the end the summary, or what failed."""
+
+    text: str
+    batch: MailImport | None = None
+    failed: bool = False
+
+
+SHOW_EVERY = 500  # messages read between two lines of progress
+
+
 def preview(
     actor: User, process: Process | str, files: list[Attachment], source: str = Source.UPLOAD
 ) -> MailImport:
     """Reads the files and stores what each message is; writes nothing to the log."""
+    *_steps, last = preview_steps(actor, process, files, source)
+    return last.batch
+
+
+def preview_steps(
+    actor: User, process: Process | str, files: list[Attachment], source: str = Source.UPLOAD
+) -> Iterator[Step]:
+    """As `preview`, saying how far it is every 500 messages; the last step carries the
+    summary. The member's right and the files are checked now, before the first step."""
     membership = authorize(actor, "mail.import", process)
-    process = membership.process
     if not files or len(files) > MAX_FILES:
         raise ValidationError(_("Choose from 1 to %(n)s files.") % {"n": MAX_FILES})
+    return _previewing(actor, membership.process, files, source)
+
+
+def _previewing(
+    actor: User, process: Process, files: list[Attachment], source: str
+) -> Iterator[Step]:
     ids = [str(f.pk) for f in files]
     context = context_for(process, actor)
     counts = dict.fromkeys(ItemStatus.values, 0)
-    with transaction.atomic(), checking_keys_once():
-        batch = MailImport.objects.create(
-            process=process,
-            source=source,
-            state=ImportState.PREVIEW,
-            files=ids,
-            files_digest=files_digest(ids),
-            by=actor,
-        )
-        for scanned in scan(context, _files(files)):
-            counts[scanned.status] += 1
-            if scanned.status == ItemStatus.NEW and counts[ItemStatus.NEW] > LISTED_NEW:
-                continue
-            item = PreviewItem.objects.create(
-                batch=batch,
+    read = 0
+    try:
+        with transaction.atomic(), checking_keys_once():
+            batch = MailImport.objects.create(
                 process=process,
-                number=scanned.number,
-                status=scanned.status,
-                occurred_on=scanned.occurred_on,
-                present_id=scanned.present,
+                source=source,
+                state=ImportState.PREVIEW,
+                files=ids,
+                files_digest=files_digest(ids),
+                by=actor,
             )
-            item.label = _present_label(scanned) if scanned.present_number else scanned.label()
-            item.save(update_fields=["label"])
-        batch.counts = counts
-        batch.save(update_fields=["counts"])
-    return batch
+            for scanned in scan(context, _files(files)):
+                counts[scanned.status] += 1
+                read += 1
+                if read % SHOW_EVERY == 0:
+                    yield Step(_("Read %(n)s messages.") % {"n": f"{read:,}"})
+                if scanned.status == ItemStatus.NEW and counts[ItemStatus.NEW] > LISTED_NEW:
+                    continue
+                item = PreviewItem.objects.create(
+                    batch=batch,
+                    process=process,
+                    number=scanned.number,
+                    status=scanned.status,
+                    occurred_on=scanned.occurred_on,
+                    present_id=scanned.present,
+                )
+                item.label = _present_label(scanned) if scanned.present_number else scanned.label()
+                item.save(update_fields=["label"])
+            batch.counts = counts
+            batch.save(update_fields=["counts"])
+    except BaseException:  # refused, failed or the page closed: the files go too
+        Attachment.objects.filter(pk__in=ids, complete=False).delete()
+        raise
+    yield Step(
+        _("Read %(n)s messages. Nothing is in the log yet: read the summary.") % {"n": f"{read:,}"},
+        batch=batch,
+    )
 
 
 def remove_stale_previews(now: datetime | None = None) -> int:

@@ -1,6 +1,8 @@
 """The Mail page: the parties' addresses, uploading mail, each import's summary, its
 confirmation and its undoing. For the contact group, who keep the record."""
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers, StopUpload
@@ -32,6 +34,7 @@ from .forms import AddressForm, ChoiceForm, FetchForm, ImapForm
 from .models import ImportState, ItemStatus, PreviewItem
 
 LOCKED = "…"
+logger = logging.getLogger("uphold.mailin")
 PER_PAGE = 50
 
 
@@ -131,12 +134,16 @@ def _upload(request, membership: Membership, handler: MailUploadHandler) -> Http
     if problem is None:
         try:
             sources = [f.writer.seal_unfinished() for f in files]
-            batch = services.preview(request.user, membership.process, sources)
+            steps = services.preview_steps(request.user, membership.process, sources)
         except ValidationError as error:
             problem = " ".join(error.messages)
         else:
-            handler.keep()
-            return redirect("mail-import", code=membership.process.code, batch_id=batch.pk)
+            handler.keep()  # the summary holds the files now, and removes them if it fails
+            intro = _(
+                "Uphold reads every message of the files. Keep this page open until it says it "
+                "is done."
+            )
+            return _streamed(request, membership, _("Reading the mail"), intro, steps)
     return _mail_page(request, membership, status=400, upload_error=problem)
 
 
@@ -373,9 +380,20 @@ def imap_fetch_view(request: HttpRequest, membership: Membership, account_id: in
         return _mail_page(
             request, membership, status=400, fetch_forms={account_id: form}, fetch_error=problem
         )
+    intro = _(
+        "From %(host)s, folder %(folder)s. The folder is only read: nothing on the mail server "
+        "changes. Keep this page open until it says it is done."
+    ) % {"host": job.account.host, "folder": job.folder}
+    return _streamed(request, membership, _("Fetching mail"), intro, imap.run(job))
+
+
+def _streamed(request, membership: Membership, title: str, intro: str, steps) -> HttpResponse:
+    """A page that shows each step of a long read as it happens, the last one leading to the
+    summary. The steps run after the view returns: with the member's keys, language and time
+    zone taken now."""
     page = render_to_string(
-        "mailin/fetching.html",
-        process_context(membership, "mail", host=job.account.host, folder=job.folder, place=PLACE),
+        "mailin/progress.html",
+        process_context(membership, "mail", title=title, intro=intro, place=PLACE),
         request,
     )
     head, tail = page.split(PLACE)
@@ -389,14 +407,23 @@ def imap_fetch_view(request: HttpRequest, membership: Membership, account_id: in
     def stream():
         yield head
         with keyring.using(ring), translation.override(language), timezone.override(zone):
-            for step in imap.run(job):
-                yield _line(step, code)
+            try:
+                for step in steps:
+                    yield _line(step, code)
+            except Exception:
+                logger.exception("a mail read stopped")
+                yield _line(
+                    services.Step(
+                        _("Something went wrong, so it stopped. Nothing was stored."), failed=True
+                    ),
+                    code,
+                )
         yield tail
 
     return StreamingHttpResponse(stream(), content_type="text/html; charset=utf-8")
 
 
-def _line(step: imap.Step, code: str) -> str:
+def _line(step: services.Step, code: str) -> str:
     if step.failed:
         return format_html('<li class="card errors" role="alert">{}</li>\n', step.text)
     if step.batch is not None:
