@@ -63,6 +63,9 @@ def test_an_mbox_is_summarised_assigned_imported_and_undone(page_as, server, vis
         address.press("Enter")
     checked(page, visits)
     assert page.get_by_text("The address is kept, encrypted.").is_visible()
+    page.get_by_text("Add a mailbox").click()  # the IMAP form unfolds, and is checked open
+    checked(page, visits)
+    screenshot(page, "mail-375")
     page.get_by_label("Mail files").set_input_files(mbox)
     page.get_by_role("button", name="Read the mail").click()
     checked(page, visits)  # the reading, line by line as it goes
