@@ -534,3 +534,25 @@ def test_a_long_upload_says_how_far_it_is_as_it_reads(client_for, parties, monke
     answer = _upload(client_for("contact"), ("a.mbox", mbox_bytes([eml(m) for m in thread(5)])))
     assert answer.page.index("Read 2 messages.") < answer.page.index("Read 4 messages.")
     assert "Read 5 messages. Nothing is in the log yet" in answer.page
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_summary_and_mail_pages_cost_the_same_queries_at_10_and_300_messages(
+    client_for, parties
+):
+    client = client_for("contact")
+    counts = []
+    for size in (10, 300):
+        mails = [eml(message(STRANGER, CONTACT, f"Unmatched {n}")) for n in range(size)]
+        answer = _upload(client, (f"{size}.mbox", mbox_bytes(mails)))
+        _queries(client, answer.url)  # the first view of a page opens the keys
+        counts.append((_queries(client, answer.url), _queries(client, "/p/kestrel/mail/")))
+    assert counts[0] == counts[1]
