@@ -276,7 +276,7 @@ def _fill_marked_mail(contact, marked) -> None:
     details = imap.Details(
         marked("mailin.imapaccount.host"),
         9,  # nothing listens there: the fixture's mailbox is never fetched from
-        "none",
+        "ssl",
         marked("mailin.imapaccount.username"),
         marked("mailin.imapaccount.password"),
         marked("mailin.imapaccount.folder"),

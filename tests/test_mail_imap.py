@@ -158,3 +158,31 @@ def test_a_mailbox_is_added_and_removed_on_the_web(client_for, dovecot):
     assert not ImapAccount.objects.filter(pk=account.pk).exists()
     refused = client.post("/p/kestrel/mail/imap/", with_token(form | {"port": 0}))
     assert refused.status_code == 400
+
+
+@pytest.mark.tampers
+def test_a_mailbox_whose_encryption_was_switched_off_behind_uphold_is_not_used(
+    as_member, dovecot, folder
+):
+    with as_member("contact") as contact:
+        account = imap.add_account(
+            contact, "kestrel",
+            imap.Details("127.0.0.1", dovecot.port, "starttls", "u", "p", folder),
+        )  # fmt: skip
+    ImapAccount.objects.filter(pk=account.pk).update(security="none")
+    with as_member("contact") as contact, pytest.raises(services.Tampered):
+        imap.prepare(contact, "kestrel", account.pk)
+
+
+def test_a_password_with_umlauts_or_a_line_break_and_no_encryption_far_away_are_refused(
+    as_member,
+):
+    with as_member("contact") as contact:
+        for details in (
+            imap.Details("imap.example.org", 993, "ssl", "u", "geheim-Schlüssel", "INBOX"),
+            imap.Details("imap.example.org", 993, "ssl", "u\r\nA1 LOGOUT", "p", "INBOX"),
+            imap.Details("imap.example.org", 993, "ssl", "u", "p", "Entwürfe"),
+            imap.Details("imap.example.org", 143, "none", "u", "p", "INBOX"),
+        ):
+            with pytest.raises(ValidationError):
+                imap.add_account(contact, "kestrel", details)

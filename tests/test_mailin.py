@@ -23,7 +23,7 @@ from uphold.attachments.models import Attachment
 from uphold.attachments.services import read as read_attachment
 from uphold.audit import services as audit
 from uphold.mailin import parse, services
-from uphold.mailin.models import Address, ImportedMessage, ImportState, MailImport
+from uphold.mailin.models import Address, ImportedMessage, ImportState, MailImport, PreviewItem
 from uphold.people.models import Person
 from uphold.processes.models import Process
 from uphold.record import health
@@ -556,3 +556,94 @@ def test_the_summary_and_mail_pages_cost_the_same_queries_at_10_and_300_messages
         _queries(client, answer.url)  # the first view of a page opens the keys
         counts.append((_queries(client, answer.url), _queries(client, "/p/kestrel/mail/")))
     assert counts[0] == counts[1]
+
+
+# A database writer (tests/conftest.py: "tampers" tests alter rows behind Uphold's back)
+
+
+@pytest.mark.tampers
+def test_undo_refuses_an_index_repointed_at_another_entry(as_member, parties):
+    _summary, batch = _import(as_member, mbox_bytes([eml(m) for m in thread(2)]))
+    victim = (
+        Entry.objects.filter(process__code="kestrel").exclude(mail_message__isnull=False).first()
+    )
+    row = ImportedMessage.objects.filter(batch=batch).first()
+    ImportedMessage.objects.filter(pk=row.pk).update(entry=victim)
+    with as_member("contact") as contact, pytest.raises(services.Tampered):
+        services.undo(contact, "kestrel", batch.pk)
+    assert Entry.objects.filter(pk=victim.pk).exists() and len(_entries(batch)) == 2
+
+
+def test_undo_refuses_once_a_document_was_attached_to_an_imported_entry(as_member, parties):
+    from uphold.attachments.services import Writer
+    from uphold.record.services import attach
+
+    _summary, batch = _import(as_member, mbox_bytes([eml(m) for m in thread(2)]))
+    entry = _entries(batch)[0]
+    with as_member("contact") as contact:
+        writer = Writer(contact, "kestrel", "record", "notes.txt")
+        writer.write(b"the group's own notes")
+        attach(contact, "kestrel", entry.pk, writer.finish())
+        with pytest.raises(ValidationError, match="worked on since"):
+            services.undo(contact, "kestrel", batch.pk)
+    assert len(_entries(batch)) == 2
+
+
+@pytest.mark.tampers
+def test_a_choice_moved_to_another_message_counts_for_none(client_for, parties):
+    client = client_for("contact")
+    mails = [eml(message(STRANGER, CONTACT, f"Private {n}")) for n in "AB"]
+    answer = _upload(client, ("two.mbox", mbox_bytes(mails)))
+    batch = MailImport.objects.filter(process__code="kestrel").latest("pk")
+    client.post(f"{answer.url}choose/", {"number": 1, "choice": "from_x"})
+    first, second = PreviewItem.objects.filter(batch=batch).order_by("number")
+    PreviewItem.objects.filter(pk=first.pk).update(number=99)
+    PreviewItem.objects.filter(pk=second.pk).update(number=1)
+    PreviewItem.objects.filter(pk=first.pk).update(number=2)
+    assert client.post(f"{answer.url}confirm/").status_code == 302
+    assert _entries(MailImport.objects.get(pk=batch.pk)) == []
+
+
+@pytest.mark.tampers
+def test_a_summary_whose_files_were_swapped_is_not_confirmed(client_for, parties):
+    client = client_for("contact")
+    answer = _upload(
+        client, ("a.eml", eml(message(X, CONTACT, "A"))), ("b.eml", eml(message(X, CONTACT, "B")))
+    )
+    batch = MailImport.objects.filter(process__code="kestrel").latest("pk")
+    MailImport.objects.filter(pk=batch.pk).update(files=list(reversed(batch.files)))
+    refused = client.post(f"{answer.url}confirm/")
+    assert refused.status_code == 400 and _entries(batch) == []
+
+
+@pytest.mark.tampers
+def test_an_address_whose_party_was_changed_stops_the_import(as_member, parties):
+    Address.objects.filter(process__code="kestrel", party="member").update(party="x")
+    with as_member("contact") as contact, pytest.raises(services.Tampered):
+        services.summarise(contact, "kestrel", parse.split([eml(message(X, CONTACT))]), None)
+
+
+def test_a_message_with_too_many_parts_or_addresses_stays_bounded():
+    many = ", ".join(f"p{n}@example.org" for n in range(5000))
+    read = parse.read(
+        parse.Raw(
+            1, f"From: {X}\nTo: {many}\nDate: Tue, 1 Mar 2022 09:30:00 +0000\n\nhi\n".encode()
+        )
+    )
+    assert len(read.recipients) == parse.MAX_ADDRESSES
+    parts = b"".join(b"--b\nContent-Type: text/plain\n\nx\n" for _ in range(3000))
+    bomb = (
+        b"From: x@example.org\nDate: Tue, 1 Mar 2022 09:30:00 +0000\nContent-Type: multipart/mixed; boundary=b\n\n"
+        + parts
+        + b"--b--\n"
+    )
+    with pytest.raises(parse.Unreadable, match="more than 500 parts"):
+        parse.read(parse.Raw(1, bomb))
+
+
+def test_control_and_direction_characters_never_reach_a_label():
+    sneaky = eml(message(X, CONTACT, "Harmless\u202etxt.exe", "x")).replace(
+        b"Harmless", b"Harm\xc2\x9bless"
+    )
+    subject = parse.read(parse.Raw(1, sneaky)).subject
+    assert "\u202e" not in subject and "\x9b" not in subject

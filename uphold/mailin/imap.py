@@ -33,10 +33,11 @@ from uphold.processes.permissions import authorize
 from . import parse, services
 from .models import ImapAccount, Party, Security, Source
 
-HEADERS = b"BODY.PEEK[HEADER.FIELDS (FROM SENDER TO CC BCC)]"
+HEADERS = b"RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SENDER TO CC BCC)]"
 LOOK_AT = 200  # messages whose headers are asked for at once
 FETCH = 20  # messages fetched whole at once
 MAX_MESSAGES = 50_000
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]{2,45}\]$")
 
 
@@ -59,17 +60,38 @@ def _clean(details: Details) -> Details:
         errors["port"] = [_("Enter a port from 1 to 65535.")]
     if details.security not in Security.values:
         errors["security"] = [_("Choose how the connection is encrypted from the list.")]
-    if not details.username.strip() or len(details.username) > 320:
-        errors["username"] = [_("Enter the mailbox's user name (often the address).")]
-    if not details.password or len(details.password) > 1000:
-        errors["password"] = [_("Enter the mailbox's password.")]
+    elif details.security == Security.NONE and host.lower() not in LOOPBACK:
+        errors["security"] = [
+            _(
+                "Without encryption the password would cross the network in clear: choose "
+                "SSL/TLS or STARTTLS."
+            )
+        ]
+    if not _plain(details.username.strip()) or len(details.username) > 320:
+        errors["username"] = [
+            _("Enter the mailbox's user name (often the address), in plain letters and digits.")
+        ]
+    if not _plain(details.password) or len(details.password) > 1000:
+        errors["password"] = [
+            _(
+                "Enter the mailbox's password. Uphold can send only a password without letters "
+                "like ä or ß to the mail server (IMAP's login is plain ASCII)."
+            )
+        ]
     folder = details.folder.strip() or "INBOX"
-    if len(folder) > 200 or any(c in folder for c in '\r\n"'):
-        errors["folder"] = [_("Enter a folder name of the mailbox, like INBOX.")]
+    if len(folder) > 200 or not _plain(folder) or any(c in folder for c in '"\\'):
+        errors["folder"] = [
+            _("Enter a folder name of the mailbox, like INBOX (plain letters, no quotes).")
+        ]
     if errors:
         raise ValidationError(errors)
     return Details(host, details.port, details.security, details.username.strip(),
                    details.password, folder)  # fmt: skip
+
+
+def _plain(text: str) -> bool:
+    """Printable ASCII only: IMAP's commands are ASCII, and a line break would end one."""
+    return bool(text) and all(" " <= c <= "~" for c in text)
 
 
 def add_account(actor: User, process: Process | str, details: Details) -> ImapAccount:
@@ -140,6 +162,8 @@ def prepare(
     account = ImapAccount.objects.filter(process=membership.process, pk=account_id).first()
     if account is None:
         raise Http404
+    # Its port and encryption are clear columns: never connect on what the chain did not see.
+    services.vouched(membership.process, [account])
     if since and before and since >= before:
         raise ValidationError({"before": [_("The end of the range must come after its start.")]})
     folder = _clean(
@@ -196,6 +220,13 @@ def run(job: Fetch) -> Iterator[Step]:
         yield from services.preview_steps(job.actor, job.process, [source], source=Source.IMAP)
     except FetchFailed as failed:
         yield Step(str(failed) + " " + _("Nothing was stored."), failed=True)
+    except UnicodeError:  # never said how: the text may hold a piece of the password
+        yield Step(
+            _("The server's answer or a detail of the mailbox is not plain ASCII.")
+            + " "
+            + _("Nothing was stored."),
+            failed=True,
+        )
     except TooLarge:
         yield Step(
             _(
@@ -294,8 +325,8 @@ def _search(connection, folder: str, since: date | None, before: date | None) ->
     return uids
 
 
-def _fetched(connection, uids: list[bytes], what: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """(uid, bytes) of each message asked for."""
+def _fetched(connection, uids: list[bytes], what: bytes) -> Iterator[tuple[bytes, bytes, int]]:
+    """(uid, bytes, size the server gave or 0) of each message asked for."""
     try:
         status, data = connection.uid("FETCH", b",".join(uids), f"(UID {what.decode()})")
     except (imaplib.IMAP4.error, OSError) as error:
@@ -307,13 +338,16 @@ def _fetched(connection, uids: list[bytes], what: bytes) -> Iterator[tuple[bytes
     for part in data:
         if isinstance(part, tuple) and len(part) == 2:
             found = re.search(rb"UID (\d+)", part[0])
+            size = re.search(rb"RFC822\.SIZE (\d+)", part[0])
             if found:
-                yield found[1], part[1]
+                yield found[1], part[1], int(size[1]) if size else 0
 
 
 def _to_or_from(connection, uids: list[bytes], context, parties: set[str]) -> list[bytes]:
     wanted = []
-    for uid, head in _fetched(connection, uids, HEADERS):
+    for uid, head, size in _fetched(connection, uids, HEADERS):
+        if size > parse.MAX_MESSAGE_BYTES:  # never asked for whole: it would be read unread
+            continue
         message = parse.headers_of(head)
         addresses = message.senders + message.recipients
         if any(services.address_digest(context.key, a) in parties for a in addresses):
@@ -322,7 +356,7 @@ def _to_or_from(connection, uids: list[bytes], context, parties: set[str]) -> li
 
 
 def _whole(connection, uids: list[bytes]) -> Iterator[bytes]:
-    for _uid, raw in _fetched(connection, uids, b"BODY.PEEK[]"):
+    for _uid, raw, _size in _fetched(connection, uids, b"BODY.PEEK[]"):
         yield raw
 
 

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a 30 MB attachment is about 41 MB in base64
 MAX_ADDRESSES = 500
+MAX_HEADER = 16 * 1024  # characters of one header that are read
+MAX_PARTS = 500  # parts of one message
 EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)
 SEPARATOR = b"\nFrom "
 _ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
@@ -197,6 +199,8 @@ def read(raw: Raw, now: datetime | None = None) -> Message:
         )
     if not raw.data.strip():
         raise Unreadable(_("It is empty."))
+    if raw.data.count(b"\n--") > 4 * MAX_PARTS:  # before parsing builds every part
+        raise Unreadable(_("It has more than %(n)s parts.") % {"n": MAX_PARTS})
     try:
         # compat32 (the email package's fast, lenient reader); headers decoded in `_decoded`
         message = email.message_from_bytes(raw.data, policy=email.policy.compat32)
@@ -264,7 +268,7 @@ def _header(message: RawMessage, name: str) -> str:
 def _decoded(value) -> str:
     if value is None:
         return ""
-    text = str(value)
+    text = str(value)[:MAX_HEADER]  # decoding is slow on a huge header: the start is enough
     if "=?" in text:
         try:
             text = str(make_header(decode_header(text)))
@@ -284,12 +288,14 @@ def _addresses(message: RawMessage, name: str) -> list[str]:
         values = [_decoded(v) for v in message.get_all(name) or []]
     except Exception:
         values = []
-    found = []
-    for _name, address in getaddresses(values):
+    found: dict[str, None] = {}  # in order, each once
+    for _name, address in getaddresses([v[:MAX_HEADER] for v in values]):
         address = normalise_address(address)
-        if address and address not in found:
-            found.append(address)
-    return found[:MAX_ADDRESSES]
+        if address:
+            found.setdefault(address)
+            if len(found) >= MAX_ADDRESSES:
+                break
+    return list(found)
 
 
 def normalise_address(address: str) -> str:
@@ -349,6 +355,8 @@ def _content(message: RawMessage) -> tuple[str, list[Attachment]]:
 def _walk(part: RawMessage, plain: list, html: list, attachments: list, depth: int = 0) -> None:
     if depth > 20:
         raise Unreadable(_("Its parts are nested more than 20 deep."))
+    if len(plain) + len(html) + len(attachments) > MAX_PARTS:
+        raise Unreadable(_("It has more than %(n)s parts.") % {"n": MAX_PARTS})
     kind = part.get_content_type()
     if part.is_multipart():
         if kind == "message/rfc822":  # a forwarded message: kept whole, as an attachment
@@ -357,6 +365,8 @@ def _walk(part: RawMessage, plain: list, html: list, attachments: list, depth: i
         children = part.get_payload()
         if not isinstance(children, list):
             return
+        if len(children) > MAX_PARTS:
+            raise Unreadable(_("It has more than %(n)s parts.") % {"n": MAX_PARTS})
         if kind == "multipart/alternative":
             # The alternatives say the same: the plain one if there is one, else the richest.
             texts = [c for c in children if c.get_content_type() == "text/plain"]
@@ -431,7 +441,10 @@ def decode(data: bytes, charset: str) -> str:
         return data.decode("cp1252", "replace")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Control characters (C0 and C1), bidirectional overrides and lone surrogates: never shown.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def _clean(text: str) -> str:

@@ -93,6 +93,41 @@ def _digest(key: bytes, purpose: bytes, text: str | bytes) -> str:
     return primitives.key_mac(key, purpose, data)
 
 
+class Tampered(ValidationError):
+    """A row this needs holds what Uphold never wrote: the work stops, changing nothing."""
+
+
+def vouched(process: Process, rows: list) -> None:
+    """Raises Tampered unless the audit chain's last event about each row records exactly
+    what it holds now (its clear columns too: a party, a file list, an entry it points to)."""
+    from uphold.audit.models import AuditEvent
+
+    by_model: dict[type, list] = {}
+    for row in rows:
+        by_model.setdefault(type(row), []).append(row)
+    for model, found in by_model.items():
+        latest = {}
+        for start in range(0, len(found), 500):
+            events = AuditEvent.objects.filter(
+                process=process,
+                object_type=model._meta.label_lower,
+                object_id__in=[str(r.pk) for r in found[start : start + 500]],
+            ).order_by("seq")
+            for event in events:
+                latest[event.object_id] = event
+        for row in found:
+            event = latest.get(str(row.pk))
+            if event is None or event.kind == Kind.DELETE or audit.changed_columns(row, event):
+                raise Tampered(
+                    _(
+                        "Something this needs was changed outside Uphold (%(what)s), so "
+                        "nothing was done. Run `uphold verify` and tell the person who runs "
+                        "the server."
+                    )
+                    % {"what": model._meta.verbose_name}
+                )
+
+
 # Addresses
 
 
@@ -219,9 +254,12 @@ class Context:
 
 def context_for(process: Process, actor: User | None = None) -> Context:
     key = _key(process, actor)
+    addresses = list(Address.objects.filter(process=process))
+    vouched(process, addresses)  # a party, a person or a member changed behind Uphold's back
+    people = set(Person.objects.filter(process=process).values_list("pk", flat=True))
     parties = {
-        a.digest: Known(a.party, a.person_id, a.member_id)
-        for a in Address.objects.filter(process=process)
+        a.digest: Known(a.party, a.person_id if a.person_id in people else None, a.member_id)
+        for a in addresses
     }
     members = {u.pk for u in _group_members(process)}
     for digest, found in list(parties.items()):  # a member who left no longer writes for it
@@ -370,6 +408,32 @@ def files_digest(ids: list[str]) -> str:
     return hashlib.sha256("|".join(ids).encode()).hexdigest()
 
 
+def _summary_mac(key: bytes, batch: MailImport) -> str:
+    """Binds a summary's files, their order, its counts and its member under the mail key: a
+    database writer can neither swap the files nor make the counts say something else."""
+    import json
+
+    message = json.dumps(
+        [batch.pk, batch.process_id, batch.by_id, [str(i) for i in batch.files], batch.counts],
+        sort_keys=True,
+    )
+    return primitives.key_mac(key, b"uphold-mail-sum", message.encode())
+
+
+def _sealed_choice(batch_id: int, number: int, choice: str) -> str:
+    return f"{batch_id}:{number}:{choice}"
+
+
+def _opened_choice(item: PreviewItem) -> str:
+    """The member's choice for this row, or "" if the sealed text is not for this very
+    summary and message (moved there by a database writer)."""
+    batch, _sep, rest = (item.choice or "").partition(":")
+    number, _sep, choice = rest.partition(":")
+    if batch != str(item.batch_id) or number != str(item.number):
+        return ""
+    return choice
+
+
 def _sources(batch: MailImport) -> list[Attachment]:
     ids = [str(i) for i in batch.files]
     found = {
@@ -378,7 +442,9 @@ def _sources(batch: MailImport) -> list[Attachment]:
             process=batch.process, pk__in=ids, complete=False, scope="record"
         )
     }
-    if len(found) != len(ids) or files_digest(ids) != batch.files_digest:
+    if len(found) != len(ids) or not primitives.same_mac(
+        batch.files_digest, _summary_mac(_key(batch.process), batch)
+    ):
         raise ValidationError(
             _(
                 "The uploaded files of this summary are gone (a summary is kept for a day). "
@@ -413,6 +479,8 @@ class Step:
 
 
 SHOW_EVERY = 500  # messages read between two lines of progress
+LISTED_EACH = 1000  # messages of each other kind kept in a summary (all are counted)
+MAX_MESSAGES = 100_000  # in one import
 
 
 def preview(
@@ -420,6 +488,8 @@ def preview(
 ) -> MailImport:
     """Reads the files and stores what each message is; writes nothing to the log."""
     *_steps, last = preview_steps(actor, process, files, source)
+    if last.failed:
+        raise ValidationError(last.text)
     return last.batch
 
 
@@ -437,46 +507,76 @@ def preview_steps(
 def _previewing(
     actor: User, process: Process, files: list[Attachment], source: str
 ) -> Iterator[Step]:
+    """Rows are written a few hundred at a time, each in a short transaction: a summary is
+    not the record, and a long one must not hold the database for everyone else."""
     ids = [str(f.pk) for f in files]
     context = context_for(process, actor)
     counts = dict.fromkeys(ItemStatus.values, 0)
     read = 0
+    batch = None
     try:
-        with transaction.atomic(), checking_keys_once():
-            batch = MailImport.objects.create(
-                process=process,
-                source=source,
-                state=ImportState.PREVIEW,
-                files=ids,
-                files_digest=files_digest(ids),
-                by=actor,
-            )
-            for scanned in scan(context, _files(files)):
-                counts[scanned.status] += 1
-                read += 1
-                if read % SHOW_EVERY == 0:
-                    yield Step(_("Read %(n)s messages.") % {"n": f"{read:,}"})
-                if scanned.status == ItemStatus.NEW and counts[ItemStatus.NEW] > LISTED_NEW:
-                    continue
-                item = PreviewItem.objects.create(
-                    batch=batch,
-                    process=process,
-                    number=scanned.number,
-                    status=scanned.status,
-                    occurred_on=scanned.occurred_on,
-                    present_id=scanned.present,
+        batch = MailImport.objects.create(
+            process=process,
+            source=source,
+            state=ImportState.PREVIEW,
+            files=ids,
+            files_digest="",
+            by=actor,
+        )
+        pending: list[Scanned] = []
+        for scanned in scan(context, _files(files)):
+            counts[scanned.status] += 1
+            read += 1
+            if read > MAX_MESSAGES:
+                raise ValidationError(
+                    _("The files hold more than %(n)s messages: import them in parts.")
+                    % {"n": f"{MAX_MESSAGES:,}"}
                 )
-                item.label = _present_label(scanned) if scanned.present_number else scanned.label()
-                item.save(update_fields=["label"])
-            batch.counts = counts
-            batch.save(update_fields=["counts"])
-    except BaseException:  # refused, failed or the page closed: the files go too
-        Attachment.objects.filter(pk__in=ids, complete=False).delete()
+            limit = LISTED_NEW if scanned.status == ItemStatus.NEW else LISTED_EACH
+            if counts[scanned.status] <= limit:
+                scanned.message = _light(scanned.message)
+                pending.append(scanned)
+            if len(pending) >= BATCH:
+                _store_items(batch, pending)
+                pending = []
+            if read % SHOW_EVERY == 0:
+                yield Step(_("Read %(n)s messages.") % {"n": f"{read:,}"})
+        _store_items(batch, pending)
+        batch.counts = counts
+        batch.files_digest = _summary_mac(context.key, batch)
+        batch.save(update_fields=["counts", "files_digest"])
+    except ValidationError as refused:
+        _forget(batch, ids)
+        yield Step(" ".join(refused.messages) + " " + _("Nothing was stored."), failed=True)
+        return
+    except BaseException:  # failed, or the page closed: the summary and the files go
+        _forget(batch, ids)
         raise
     yield Step(
         _("Read %(n)s messages. Nothing is in the log yet: read the summary.") % {"n": f"{read:,}"},
         batch=batch,
     )
+
+
+def _store_items(batch: MailImport, scanned: list[Scanned]) -> None:
+    with transaction.atomic(), checking_keys_once():
+        for one in scanned:
+            item = PreviewItem.objects.create(
+                batch=batch,
+                process=batch.process,
+                number=one.number,
+                status=one.status,
+                occurred_on=one.occurred_on,
+                present_id=one.present,
+            )
+            item.label = _present_label(one) if one.present_number else one.label()
+            item.save(update_fields=["label"])
+
+
+def _forget(batch: MailImport | None, ids: list[str]) -> None:
+    if batch is not None and batch.pk is not None:
+        MailImport.objects.filter(pk=batch.pk, state=ImportState.PREVIEW).delete()
+    Attachment.objects.filter(pk__in=ids, complete=False).delete()
 
 
 def remove_stale_previews(now: datetime | None = None) -> int:
@@ -534,7 +634,7 @@ def choose(actor: User, process: Process | str, batch_id: int, number: int, choi
         )
         if item is None:
             raise ValidationError(_("That message is not one waiting for a choice."))
-        item.choice = "" if choice in ("", "skip") else choice
+        item.choice = "" if choice in ("", "skip") else _sealed_choice(batch.pk, number, choice)
         item.save(update_fields=["choice"])
 
 
@@ -542,6 +642,9 @@ def drop(actor: User, process: Process | str, batch_id: int) -> None:
     """Forgets a preview and its uploaded files; the log is as it was."""
     batch = _own_preview(actor, process, batch_id)
     with transaction.atomic():
+        locked = MailImport.objects.select_for_update().filter(pk=batch.pk).first()
+        if locked is None or locked.state != ImportState.PREVIEW:
+            raise ValidationError(_("This import was confirmed or dropped already."))
         Attachment.objects.filter(
             process=batch.process, pk__in=batch.files, complete=False
         ).delete()
@@ -559,10 +662,13 @@ def confirm(
     files = _sources(batch)
     chosen = {}
     for item in PreviewItem.objects.filter(batch=batch, status=ItemStatus.UNMATCHED):
-        picked = parse_choice(batch.process, item.choice)
+        picked = parse_choice(batch.process, _opened_choice(item))
         if picked is not None:
             chosen[item.number] = picked
     with transaction.atomic():
+        locked = MailImport.objects.select_for_update().filter(pk=batch.pk).first()
+        if locked is None or locked.state != ImportState.PREVIEW:
+            raise ValidationError(_("This import was confirmed or dropped already."))
         counts = _write(actor, batch, _files(files), chosen, progress)
         if counts["sorted"] != batch.counts:
             raise Conflict
@@ -768,8 +874,39 @@ def undo(actor: User, process: Process | str, batch_id: int, now: datetime | Non
             raise ValidationError(
                 _("Only an import made in the last day can be undone; this one cannot.")
             )
-        entry_ids = list(batch.messages.values_list("entry_id", flat=True))
+        messages = list(batch.messages.filter(process=process))
+        entry_ids = [m.entry_id for m in messages]
+        entries = list(Entry.objects.filter(pk__in=entry_ids, process=process))
+        documents = list(
+            Attachment.objects.filter(
+                process=process,
+                pk__in=Entry.attachments.through.objects.filter(entry_id__in=entry_ids).values(
+                    "attachment_id"
+                ),
+            )
+        )
+        # Each row as the import wrote it, each entry made by it: the index's clear columns
+        # are not trusted to say which entries are the import's.
+        vouched(process, [batch, *messages, *entries, *documents])
+        made = batch.imported_at
+        if len(entries) != len(entry_ids) or any(
+            e.created_by_id != batch.by_id or not batch.created_at <= e.created_at <= made
+            for e in entries
+        ):
+            raise Tampered(
+                _("The import's index does not match its entries, so nothing was undone.")
+            )
+        later = [d for d in documents if d.created_at > made]
         used = _entries_in_use(entry_ids)
+        if later:
+            used = sorted(
+                set(used)
+                | set(
+                    Entry.attachments.through.objects.filter(
+                        entry_id__in=entry_ids, attachment_id__in=[d.pk for d in later]
+                    ).values_list("entry_id", flat=True)
+                )
+            )
         if used:
             raise ValidationError(
                 _(
@@ -779,20 +916,11 @@ def undo(actor: User, process: Process | str, batch_id: int, now: datetime | Non
                 )
                 % {"entries": ", ".join(str(e) for e in used[:20])}
             )
-        entries = list(Entry.objects.filter(pk__in=entry_ids))
-        documents = list(
-            Attachment.objects.filter(
-                pk__in=Entry.attachments.through.objects.filter(entry_id__in=entry_ids).values(
-                    "attachment_id"
-                )
-            )
-        )
-        messages = list(batch.messages.all())
         audit.record_many(actor, process, Kind.DELETE, messages)
         audit.record_many(actor, process, Kind.DELETE, entries)
         audit.record_many(actor, process, Kind.DELETE, documents)
         ImportedMessage.objects.filter(pk__in=[m.pk for m in messages]).delete()
-        Entry.objects.filter(pk__in=entry_ids).delete()
+        Entry.objects.filter(pk__in=entry_ids, process=process).delete()
         Attachment.objects.filter(pk__in=[d.pk for d in documents]).delete()
         batch.state, batch.undone_at, batch.undone_by = ImportState.UNDONE, timezone.now(), actor
         batch.save(update_fields=["state", "undone_at", "undone_by"])

@@ -410,8 +410,8 @@ def _streamed(request, membership: Membership, title: str, intro: str, steps) ->
             try:
                 for step in steps:
                     yield _line(step, code)
-            except Exception:
-                logger.exception("a mail read stopped")
+            except Exception as error:  # its text may quote what it read: only its kind
+                logger.error("a mail read stopped: %s", type(error).__name__)
                 yield _line(
                     services.Step(
                         _("Something went wrong, so it stopped. Nothing was stored."), failed=True
