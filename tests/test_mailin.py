@@ -647,3 +647,18 @@ def test_control_and_direction_characters_never_reach_a_label():
     )
     subject = parse.read(parse.Raw(1, sneaky)).subject
     assert "\u202e" not in subject and "\x9b" not in subject
+
+
+def test_a_file_sent_under_another_field_is_not_kept(client_for, parties):
+    client = client_for("contact")
+    answer = client.post(
+        "/p/kestrel/mail/",
+        {
+            "files": [SimpleUploadedFile("a.eml", eml(message(X, CONTACT)))],
+            "other": SimpleUploadedFile("b.eml", eml(message(X, CONTACT))),
+        },
+    )
+    b"".join(answer.streaming_content)
+    batch = MailImport.objects.filter(process__code="kestrel").latest("pk")
+    left = Attachment.objects.filter(process__code="kestrel", complete=False)
+    assert sorted(str(a.pk) for a in left) == sorted(batch.files) and len(batch.files) == 1

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
-from email.message import EmailMessage
 from email.message import Message as RawMessage
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
@@ -513,8 +512,3 @@ def html_to_text(html: str) -> str:
     lines = [line.strip() for line in "".join(parser.parts).split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def as_eml(message: EmailMessage) -> bytes:
-    """A message built by a test or the demo, as a file would hold it."""
-    return message.as_bytes(policy=email.policy.SMTP)

@@ -15,7 +15,6 @@ Message-IDs agree (or either has none): two different messages sharing a Message
 stay, and the same message from two members' mailboxes is one entry.
 """
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -58,7 +57,7 @@ from .models import (
 
 UNDO_WITHIN = timedelta(days=1)
 MAX_ADDRESSES = 200
-MAX_FILES = 500
+MAX_FILES = 100  # Django's own DATA_UPLOAD_MAX_NUMBER_FILES refuses more
 LISTED_NEW = 100  # new messages listed by name in a preview; all are counted
 BATCH = 200  # entries whose audit events are appended at once
 Progress = Callable[[int], None]
@@ -402,10 +401,6 @@ def parse_choice(process: Process, choice: str) -> tuple[str, int | None] | None
 def _files(attachments: list[Attachment]) -> Iterator[parse.Raw]:
     """Every message of every uploaded file, in the order they were given."""
     return parse.numbered(read_attachment(a) for a in attachments)
-
-
-def files_digest(ids: list[str]) -> str:
-    return hashlib.sha256("|".join(ids).encode()).hexdigest()
 
 
 def _summary_mac(key: bytes, batch: MailImport) -> str:

@@ -54,8 +54,12 @@ class MailUploadHandler(EncryptingUploadHandler):
         self.writers.append(self.writer)
         raise StopFutureHandlers
 
-    def keep(self) -> None:
-        self.writers, self.writer = [], None
+    def keep(self, kept) -> None:
+        """The summary holds `kept` now; anything else that arrived (under another field
+        name) is removed at once."""
+        ids = {a.pk for a in kept}
+        self.writers = [w for w in self.writers if w.attachment.pk not in ids]
+        self.discard()
 
     def discard(self) -> None:
         for writer in self.writers:
@@ -138,7 +142,7 @@ def _upload(request, membership: Membership, handler: MailUploadHandler) -> Http
         except ValidationError as error:
             problem = " ".join(error.messages)
         else:
-            handler.keep()  # the summary holds the files now, and removes them if it fails
+            handler.keep(sources)  # the summary holds these now, and removes them if it fails
             intro = _(
                 "Uphold reads every message of the files. Keep this page open until it says it "
                 "is done."
@@ -254,6 +258,10 @@ def _import_page(request, membership: Membership, batch, status=200, problem=Non
     return render(request, "mailin/import.html", context, status=status)
 
 
+def _refused(request, membership: Membership, batch, error: ValidationError) -> HttpResponse:
+    return _import_page(request, membership, batch, status=400, problem=" ".join(error.messages))
+
+
 @process_view("mail.import")
 @require_POST
 def choose_view(request: HttpRequest, membership: Membership, batch_id: int) -> HttpResponse:
@@ -272,9 +280,7 @@ def choose_view(request: HttpRequest, membership: Membership, batch_id: int) -> 
             form.cleaned_data["choice"],
         )
     except ValidationError as error:
-        return _import_page(
-            request, membership, batch, status=400, problem=" ".join(error.messages)
-        )
+        return _refused(request, membership, batch, error)
     messages.success(
         request, _("Your choice for message %(n)s is kept.") % {"n": form.cleaned_data["number"]}
     )
@@ -297,9 +303,7 @@ def confirm_view(request: HttpRequest, membership: Membership, batch_id: int) ->
         )
         return _import_page(request, membership, batch, status=400, problem=problem)
     except ValidationError as error:
-        return _import_page(
-            request, membership, batch, status=400, problem=" ".join(error.messages)
-        )
+        return _refused(request, membership, batch, error)
     messages.success(
         request,
         _("%(n)s messages are in the log now. You can undo this import for a day.")
@@ -315,9 +319,7 @@ def drop_view(request: HttpRequest, membership: Membership, batch_id: int) -> Ht
     try:
         services.drop(request.user, membership.process, batch.pk)
     except ValidationError as error:
-        return _import_page(
-            request, membership, batch, status=400, problem=" ".join(error.messages)
-        )
+        return _refused(request, membership, batch, error)
     messages.success(request, _("The summary and its files are gone. Nothing was imported."))
     return redirect("mail", code=membership.process.code)
 
@@ -329,9 +331,7 @@ def undo_view(request: HttpRequest, membership: Membership, batch_id: int) -> Ht
     try:
         count = services.undo(request.user, membership.process, batch.pk)
     except ValidationError as error:
-        return _import_page(
-            request, membership, batch, status=400, problem=" ".join(error.messages)
-        )
+        return _refused(request, membership, batch, error)
     messages.success(request, _("The import is undone: %(n)s entries left the log.") % {"n": count})
     return redirect("mail-import", code=membership.process.code, batch_id=batch.pk)
 
